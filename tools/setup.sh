@@ -26,13 +26,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -q "${missing[@]}"
 fi
 
-# npm ci only when the lock file changed since the last install here.
-lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
-stamp=node_modules/.berth-setup-lock
-if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_hash" ]; then
+# npm ci only when the lock file is newer than npm's record of the last install (as npm itself
+# judges), so a re-run does not wipe node_modules.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: npm ci"
   npm ci --no-progress
-  echo "$lock_hash" >"$stamp"
 fi
 
 echo "setup: build"

@@ -1,0 +1,20 @@
+/** berth-runc as a library: the shim calls these in-process; the CLI is a thin layer over them. */
+export { type RuntimeContext, loadContainer, specState } from './container/context.js';
+export { type CreateOptions, type Created, create, loadSpec } from './container/create.js';
+export { deleteContainer } from './container/delete.js';
+export { type ExecOptions, exec, processFromFlags } from './container/exec.js';
+export { kill, parseSignal } from './container/kill.js';
+export { type Launched } from './container/launch.js';
+export { pause, resume } from './container/pause.js';
+export { ps } from './container/ps.js';
+export { run } from './container/run.js';
+export { start } from './container/start.js';
+export { type RuncState, list, state } from './container/state.js';
+export { type ContainerRecord, StateStore } from './container/state-store.js';
+export { ALLOWED, containerStatus } from './container/status.js';
+export { stats, update } from './container/update.js';
+export * from './errors.js';
+export { features } from './features.js';
+export { Logger } from './log.js';
+export { defaultSpec } from './spec/default-spec.js';
+export type * from './spec/types.js';

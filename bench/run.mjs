@@ -2,13 +2,14 @@
 // `npm run bench [-- --runs N --warmup N --only SUBSTRING]`: runs every bench/*.bench.mjs and prints
 // one table: workload, Berth's median, each peer's median, and the ratio Berth/peer, all
 // measured in the same run. Runs are interleaved (Berth, peer 1, peer 2, ..., again) with the
-// order rotated each round, so drift in the machine's load falls on every contender alike.
+// order shuffled each round, so drift in the machine's load falls on every contender alike.
 //
 // A bench file exports `workloads`, an array of:
 //   { name, berth, peers: [{ name, available: () => boolean, run }], setup?, teardown? }
 // where `berth` and each `run` is an argv array (spawned, must exit 0), or a function of ctx that
 // returns such an array (timed from the spawn) or a promise (timed until it settles). setup(ctx) runs once before and teardown(ctx) once after; ctx is a plain
 // object the workload may fill (e.g. a temp directory) and is passed to every function.
+// An optional summary(medians) returns a line printed under the table (medians by name, in ms).
 // Peers that are not installed are listed as "missing".
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -56,6 +57,15 @@ async function timeOnce(what, ctx) {
   return elapsed;
 }
 
+function shuffle(xs) {
+  const a = [...xs];
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a;
+}
+
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
@@ -82,8 +92,9 @@ async function measure(workload, opts) {
   try {
     await workload.setup?.(ctx);
     for (let round = 0; round < opts.warmup + opts.runs; round++) {
-      // Rotate the order every round so no contender always runs first (or after a cold one).
-      const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]);
+      // A fresh random order every round: whoever runs right after a heavy contender (a Node
+      // process still tearing down) is slowed, and a fixed rotation puts the same one there.
+      const order = shuffle(contenders);
       for (const c of order) {
         if (errors.has(c.name)) continue;
         try {
@@ -103,7 +114,8 @@ async function measure(workload, opts) {
   const berth = result('berth');
   for (const c of contenders.filter((c) => c.peer)) rows.push({ peer: c.name, median: result(c.name) });
   if (!rows.length) rows.push({ peer: '-' });
-  return { name: workload.name, berth, rows, errors };
+  const medians = Object.fromEntries(contenders.map((c) => [c.name, result(c.name)]));
+  return { name: workload.name, berth, rows, errors, summary: workload.summary?.(medians) };
 }
 
 function printTable(results) {
@@ -127,6 +139,7 @@ function printTable(results) {
   console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
   for (const l of lines) console.log(fmt(l));
   for (const r of results) {
+    if (r.summary) console.log(`\n${r.name}: ${r.summary}`);
     for (const [who, msg] of r.errors) console.log(`\n${r.name}: ${who} failed: ${msg}`);
   }
 }

@@ -3,7 +3,7 @@
  * native tests; every Run registers itself so afterEach can kill what a failed test left.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, copyFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Socket } from 'node:net';
@@ -23,12 +23,13 @@ export function build(): void {
   execFileSync('make', ['-s', '-C', NATIVE_DIR, 'helper', 'test-tools'], { stdio: 'pipe' });
 }
 
-const APPLETS = ['sh', 'cat', 'echo', 'id', 'ls', 'grep', 'sleep', 'hostname', 'mount', 'stat', 'mkdir', 'touch', 'readlink', 'true', 'false', 'env', 'umask', 'head', 'sed', 'tr', 'wc', 'test', 'kill', 'ps'];
+const APPLETS = ['sh', 'cat', 'echo', 'id', 'ls', 'grep', 'sleep', 'hostname', 'mount', 'stat', 'mkdir', 'touch', 'readlink', 'true', 'false', 'env', 'umask', 'head', 'sed', 'tr', 'wc', 'test', 'kill', 'ps', 'stty', 'tty', 'cut', 'sort'];
 
 /** A temp dir holding rootfs/ (busybox and its applet links) and scratch space. */
 export function makeRootfs(): { dir: string; rootfs: string } {
   const dir = mkdtempSync(join(tmpdir(), 'berth-init-test-'));
   const rootfs = join(dir, 'rootfs');
+  chmodSync(dir, 0o755); // a user namespace's root (an unprivileged host uid) must reach the rootfs
   for (const d of ['bin', 'proc', 'sys', 'dev', 'tmp', 'etc', 'usr/bin', 'data']) mkdirSync(join(rootfs, d), { recursive: true });
   copyFileSync('/bin/busybox', join(rootfs, 'bin', 'busybox'));
   execFileSync('chmod', ['755', join(rootfs, 'bin', 'busybox')]);

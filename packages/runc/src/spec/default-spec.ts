@@ -5,7 +5,7 @@ const DEFAULT_CAPS = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
 /** The config.json `berth-runc spec` writes: runc's default, a shell in busybox-like rootfs. */
 export function defaultSpec(): Spec {
   return {
-    ociVersion: '1.2.0',
+    ociVersion: '1.0.2-dev', // what runc writes; Debian's crun refuses newer
     process: {
       terminal: true,
       user: { uid: 0, gid: 0 },

@@ -91,6 +91,7 @@ export class Run {
   private buf = '';
   private waiters: Array<() => void> = [];
   readonly exited: Promise<{ code: number | null; signal: string | null }>;
+  readonly ctlClosed: Promise<void>;
 
   constructor(plan: PlanRecord[] | string, opts: RunOptions) {
     const n = live.size + Math.floor(Math.random() * 1e9);
@@ -120,6 +121,7 @@ export class Run {
       }
       this.wake();
     });
+    this.ctlClosed = new Promise((res) => this.ctl.on('close', () => res()));
     this.ctl.on('close', () => this.wake());
     this.ctl.on('error', () => {});
     this.ctl.write(typeof plan === 'string' ? plan : encodePlan(plan));
@@ -156,6 +158,7 @@ export class Run {
   /** The `error` message the helper sent (waits for the helper to exit). */
   async error(): Promise<string> {
     await this.exited;
+    await this.ctlClosed; // 'exit' can come before the last data on the socket
     const err = this.records.find((r) => r[0] === 'error');
     if (!err) throw new Error(`no error record; records ${JSON.stringify(this.records)}`);
     return err[1] ?? '';

@@ -112,11 +112,11 @@ describe('create: namespaces and root filesystem', () => {
     const { status, out } = await runToExit(sh('echo pid=$$; ls /; test -e /work && echo LEAK; grep -c . /proc/self/mountinfo; ls /proc | grep -c "^[0-9]"'), { dir });
     expect(status).toBe(0);
     const lines = out.trim().split('\n');
-    expect(lines[0]).toBe('pid=1');
-    expect(lines.slice(1, -2)).toEqual(readdirSync(rootfs).sort());
+    expect(lines[0], out).toBe('pid=1');
+    expect(lines.slice(1, -2), out).toEqual(readdirSync(rootfs).sort());
     expect(out).not.toContain('LEAK');
-    expect(Number(lines.at(-2))).toBeLessThan(8); // rootfs, proc, dev, dev/pts: not the host's mounts
-    expect(Number(lines.at(-1))).toBe(3); // sh, ls, grep: the only processes in the pid ns
+    expect(Number(lines.at(-2)), out).toBeLessThan(8); // rootfs, proc, dev, dev/pts: not the host's mounts
+    expect(Number(lines.at(-1)), out).toBe(3); // sh, ls, grep: the only processes in the pid ns
   });
 
   it('chroots with MS_MOVE when pivot is 0', async () => {

@@ -43,6 +43,19 @@ describe('capabilities', () => {
     expect(status(out, 'CapBnd')).toBe('0000000000000402');
   });
 
+  it('skips ambient caps that are not inheritable, as runc does (runc spec\'s default config)', async () => {
+    const m = hex((1n << 5n) | (1n << 10n) | (1n << 29n));
+    const { status: code, out } = await runToExit(sh(STATUS, [['caps', m, m, m, '0', m]]), { dir });
+    expect(code).toBe(0);
+    expect(status(out, 'CapEff')).toBe('0000000020000420');
+    expect(status(out, 'CapAmb')).toBe('0000000000000000');
+  });
+
+  it('asking for a capability the caller lacks is an error', async () => {
+    const run = new Run(sh('true', [['caps', '1000000', '1000000', '1000000', '0', '0']]), { dir }); // CAP_SYS_RESOURCE
+    expect(await run.error()).toBe('capset: Operation not permitted');
+  });
+
   it('a non-root user without ambient caps ends with none', async () => {
     // Everything this process has (root here lacks CAP_SYS_RESOURCE; asking for more is EPERM).
     const all = readFileSync('/proc/self/status', 'utf8').match(/^CapBnd:\s*(\S+)/m)![1]!;

@@ -99,6 +99,7 @@ static __attribute__((noreturn)) void container_main(struct ctx *c)
 	}
 
 	int fifo = -1;
+	const char *state = ""; /* from `resume`: stdin of both kinds of hooks */
 	if (!p->exec_mode) {
 		/* O_RDWR: opening does not wait for a writer, and the fd keeps the fifo usable
 		 * after pivot_root hides its path. */
@@ -106,7 +107,6 @@ static __attribute__((noreturn)) void container_main(struct ctx *c)
 			die("open exec fifo %s", p->execfifo);
 		int rootfd = rootfs_prepare(p);
 		rootfs_apply_ops(p, rootfd);
-		const char *state = "";
 		if (p->hookpause) {
 			if (send_record(c->chan[1], "hooks", (char *)NULL) < 0)
 				_exit(1);
@@ -121,9 +121,6 @@ static __attribute__((noreturn)) void container_main(struct ctx *c)
 		rootfs_enter(p, rootfd);
 		close(rootfd);
 		rootfs_finish(p);
-		/* Kept for startContainer hooks. */
-		p->hookpause = 0;
-		p->execfifo = state;
 	}
 
 	if (p->hostname && sethostname(p->hostname, strlen(p->hostname)) < 0)
@@ -172,7 +169,7 @@ static __attribute__((noreturn)) void container_main(struct ctx *c)
 		}
 		close(c->chan[1]);
 		char *err;
-		if (hooks_run(&p->hooks_start, p->execfifo, &err) < 0)
+		if (hooks_run(&p->hooks_start, state, &err) < 0)
 			_exit(127);
 	}
 	exec_run(&t);

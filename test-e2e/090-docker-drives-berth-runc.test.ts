@@ -1,0 +1,220 @@
+// Real Docker drives berth-runc (issue 2, "What must show" 2): Debian's dockerd, private to this
+// file, with `--add-runtime berth=<berth-runc>`, Docker's default seccomp profile and settings.
+// Every case runs with Docker's own runc first (the oracle, and the proof of the harness), then
+// with berth-runc. Nothing is pulled: the image is the busybox test image, `docker import`ed.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { importTestImage, runInPty, startDockerd, type Dockerd, type DockerResult } from './support/dockerd.js';
+import { assertNoLeaks, repoRoot, snapshotLeaks, testImageTar, type LeakSnapshot } from './support/index.js';
+import { acquireLock, releaseLock } from './support/lock.js';
+
+const IMAGE = 'berth-test/busybox:latest';
+const berthRunc = process.env.BERTH_RUNC ?? join(repoRoot, 'packages/runc/dist/berth-runc.cjs');
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+let d: Dockerd | undefined;
+let fileBefore: LeakSnapshot | undefined;
+
+const daemon = (): Dockerd => {
+  if (!d) throw new Error('dockerd did not start (see the beforeAll error)');
+  return d;
+};
+
+/** A failure message: the command, what it printed, and the daemon's and runtime's words. */
+const why = (r: DockerResult): string =>
+  `${r.cmd}\nexit ${r.code ?? r.signal} after ${r.ms} ms\nstdout: ${JSON.stringify(r.stdout)}\nstderr: ${JSON.stringify(r.stderr)}\n\n${daemon().evidence()}`;
+
+const inspect = async (id: string, format: string): Promise<string> => (await daemon().dockerOk(['inspect', '-f', format, id])).trim();
+
+async function waitForLog(id: string, re: RegExp, timeoutMs = 10_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await daemon().docker(['logs', id]);
+    if (re.test(r.stdout)) return r.stdout;
+    if (Date.now() > deadline) throw new Error(`container ${id.slice(0, 12)} did not log ${re} within ${timeoutMs} ms; its log: ${JSON.stringify(r.stdout + r.stderr)}\n\n${daemon().evidence()}`);
+    await sleep(100);
+  }
+}
+
+/** The container's cgroup directory in one v1 hierarchy, as Docker asked for it (/<parent>/<id>). */
+const cgroupDir = (controller: string, id: string): string => `/sys/fs/cgroup/${controller}/${daemon().cgroupParent}/${id}`;
+
+beforeAll(async () => {
+  // The whole file holds the machine-wide leak-check lock: the daemon's mounts, cgroups and
+  // processes are checked from before it starts until after it is gone.
+  await acquireLock();
+  fileBefore = snapshotLeaks();
+  d = await startDockerd({ runtimes: { berth: berthRunc } });
+  await importTestImage(d, testImageTar(), IMAGE);
+}, 180_000);
+
+afterAll(async () => {
+  try {
+    if (d) {
+      const forced = await d.stop();
+      // dockerd stops its own containers and containerd and unmounts its roots; anything the
+      // teardown had to force is worth seeing (the leak check below has the final word).
+      if (forced.length) console.warn(`dockerd teardown had to force:\n  ${forced.join('\n  ')}`);
+    }
+    if (fileBefore) await assertNoLeaks(fileBefore, { settleMs: 5_000 });
+  } finally {
+    releaseLock();
+  }
+}, 120_000);
+
+// Per test: nothing is left once its containers are removed, but the daemon's cgroup parent.
+let testBefore: LeakSnapshot | undefined;
+beforeEach(() => {
+  testBefore = snapshotLeaks();
+});
+afterEach(async () => {
+  const before = testBefore;
+  testBefore = undefined;
+  if (!d || !before) return;
+  // A failed test may leave containers: remove them (a removal that fails shows in the check).
+  const left = (await d.docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+  if (left.length) await d.docker(['rm', '-f', ...left], { timeoutMs: 60_000 });
+  const parent = d.cgroupParent.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  await assertNoLeaks(before, { settleMs: 5_000, ignoreCgroups: [new RegExp(`^/sys/fs/cgroup/[^/]+/${parent}$`)] });
+});
+
+it('has the docker CLI and daemon, and dockerd knows the berth runtime', async () => {
+  const info = await daemon().dockerOk(['info', '--format', '{{json .Runtimes}} {{.Driver}} {{.CgroupDriver}} {{json .SecurityOptions}}']);
+  expect(info).toContain('"berth"');
+  expect(info).toContain(' overlay2 cgroupfs ');
+  expect(info).toContain('seccomp');
+  expect(existsSync(berthRunc), `${berthRunc} is missing: run npm run build`).toBe(true);
+});
+
+describe.each(['runc', 'berth'])('docker --runtime %s', (runtime) => {
+  const base = ['--runtime', runtime, '--network', 'none', '--pull', 'never'];
+
+  it("runs a container under Docker's default seccomp profile and passes its exit code", async () => {
+    const callsBefore = daemon().runtimeCalls('berth').length;
+    const r = await daemon().docker(['run', ...base, '--rm', IMAGE, 'sh', '-c', 'grep Seccomp: /proc/self/status; exit 42']);
+    expect(r.stdout, why(r)).toBe('Seccomp:\t2\n');
+    expect(r.code, why(r)).toBe(42);
+    expect((await daemon().docker(['ps', '-aq'])).stdout).toBe(''); // --rm removed it
+    // The runtime asked for is the one that ran it: the berth wrapper saw create/start/delete.
+    const calls = daemon().runtimeCalls('berth').slice(callsBefore);
+    const verbs = calls.split('\n').map((l) => / (create|start|delete) /.exec(l)?.[1]).filter(Boolean);
+    if (runtime === 'berth') expect(verbs.slice(0, 3)).toEqual(['create', 'start', 'delete']);
+    else expect(calls).toBe('');
+  });
+
+  it("-it gives a shell on a terminal of the client's size", async () => {
+    const name = `it-${runtime}`;
+    const pty = runInPty([...daemon().cli, 'run', '-it', ...base, '--rm', '--name', name, IMAGE, 'sh'], {
+      rows: 33,
+      cols: 101,
+      env: daemon().clientEnv,
+    });
+    try {
+      await pty.waitFor(/# /, 30_000);
+      let from = pty.output().length;
+      pty.write('stty size\r');
+      await pty.waitFor(/stty size\r\n(\d+ \d+)\r\n/, 10_000, from);
+      expect(pty.output().slice(from)).toMatch(/stty size\r\n33 101\r\n/);
+      from = pty.output().length;
+      pty.write('echo hi; exit 5\r');
+      await pty.waitFor(/\r\nhi\r\n/, 10_000, from);
+      const end = await Promise.race([pty.exited, sleep(20_000).then(() => undefined)]);
+      expect(end, `docker run -it did not end after exit 5; the terminal showed:\n${JSON.stringify(pty.output())}\n\n${daemon().evidence()}`).toEqual({ code: 5, signal: null });
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\n\n${daemon().evidence()}`);
+    } finally {
+      pty.kill();
+      await pty.exited;
+    }
+  });
+
+  it('a detached container: exec, top, pause/unpause, kill -s USR1, stop, start, kill, rm -f', async () => {
+    const dk = daemon();
+    const script = 'trap "echo got-usr1" USR1; trap "echo got-term; exit 7" TERM; echo ready; while :; do sleep 1 & wait $!; done';
+    const started = await dk.docker(['run', '-d', ...base, '--name', `life-${runtime}`, IMAGE, 'sh', '-c', script]);
+    expect(started.code, why(started)).toBe(0);
+    const id = started.stdout.trim();
+    await waitForLog(id, /^ready$/m);
+    expect(await inspect(id, '{{.State.Status}} {{.HostConfig.Runtime}}')).toBe(`running ${runtime}`);
+    const pid = Number(await inspect(id, '{{.State.Pid}}'));
+    expect(pid).toBeGreaterThan(1);
+    // Docker asked for cgroupsPath /<parent>/<id>; the init is there.
+    expect(readFileSync(join(cgroupDir('pids', id), 'cgroup.procs'), 'utf8').split('\n')).toContain(String(pid));
+
+    // exec: a new process in the container's pid namespace.
+    const ex = await dk.docker(['exec', id, 'sh', '-c', 'echo $$; ps']);
+    expect(ex.code, why(ex)).toBe(0);
+    const [self, ...ps] = ex.stdout.split('\n');
+    expect(self, why(ex)).toMatch(/^\d+$/);
+    expect(ps.join('\n'), why(ex)).toMatch(/^\s*1\s+root\s+sh -c trap/m);
+    expect(ps.some((l) => l.trim().startsWith(`${self} `)), why(ex)).toBe(true);
+
+    // top: the host's view of the container's processes (runtime ps).
+    const top = await dk.docker(['top', id]);
+    expect(top.code, why(top)).toBe(0);
+    expect(top.stdout, why(top)).toMatch(new RegExp(`^\\S+\\s+${pid}\\s+\\d+.*sh -c trap`, 'm'));
+
+    // pause/unpause: the freezer.
+    const pause = await dk.docker(['pause', id]);
+    expect(pause.code, why(pause)).toBe(0);
+    expect(await inspect(id, '{{.State.Paused}} {{.State.Status}}')).toBe('true paused');
+    expect(readFileSync(join(cgroupDir('freezer', id), 'freezer.state'), 'utf8').trim()).toBe('FROZEN');
+    const unpause = await dk.docker(['unpause', id]);
+    expect(unpause.code, why(unpause)).toBe(0);
+    expect(await inspect(id, '{{.State.Paused}} {{.State.Status}}')).toBe('false running');
+    expect(readFileSync(join(cgroupDir('freezer', id), 'freezer.state'), 'utf8').trim()).toBe('THAWED');
+    const alive = await dk.docker(['exec', id, 'echo', 'thawed']);
+    expect(alive.stdout, why(alive)).toBe('thawed\n');
+
+    // kill -s USR1 reaches the container's trap.
+    const usr1 = await dk.docker(['kill', '-s', 'USR1', id]);
+    expect(usr1.code, why(usr1)).toBe(0);
+    await waitForLog(id, /^got-usr1$/m);
+    expect(await inspect(id, '{{.State.Status}}')).toBe('running');
+
+    // stop -t 2: SIGTERM, which the trap turns into exit 7 well before the 2 s run out.
+    const stop = await dk.docker(['stop', '-t', '2', id]);
+    expect(stop.code, why(stop)).toBe(0);
+    expect(await inspect(id, '{{.State.Status}} {{.State.ExitCode}}')).toBe('exited 7');
+    expect(stop.ms, why(stop)).toBeLessThan(2_000);
+    expect((await dk.docker(['logs', id])).stdout).toMatch(/^got-term$/m);
+
+    // start again, then kill (SIGKILL): 137.
+    const restart = await dk.docker(['start', id]);
+    expect(restart.code, why(restart)).toBe(0);
+    expect(await inspect(id, '{{.State.Status}}')).toBe('running');
+    await waitForLog(id, /^ready\n(.*\n)*ready$/m);
+    const kill = await dk.docker(['kill', id]);
+    expect(kill.code, why(kill)).toBe(0);
+    const deadline = Date.now() + 10_000;
+    while ((await inspect(id, '{{.State.Status}}')) !== 'exited' && Date.now() < deadline) await sleep(50);
+    expect(await inspect(id, '{{.State.Status}} {{.State.ExitCode}}')).toBe('exited 137');
+    const rm = await dk.docker(['rm', id]);
+    expect(rm.code, why(rm)).toBe(0);
+    expect(existsSync(cgroupDir('pids', id)), 'the container cgroup is removed with it').toBe(false);
+  });
+
+  it('stop escalates to SIGKILL after -t when the init ignores SIGTERM; rm -f removes a running container', async () => {
+    const dk = daemon();
+    // sleep as pid 1 has no SIGTERM handler, so the kernel drops SIGTERM: stop must SIGKILL.
+    const started = await dk.docker(['run', '-d', ...base, '--name', `sleep-${runtime}`, IMAGE, 'sleep', '1000']);
+    expect(started.code, why(started)).toBe(0);
+    const id = started.stdout.trim();
+    expect(await inspect(id, '{{.State.Status}}')).toBe('running');
+    const stop = await dk.docker(['stop', '-t', '2', id]);
+    expect(stop.code, why(stop)).toBe(0);
+    expect(stop.ms, why(stop)).toBeGreaterThanOrEqual(1_900);
+    expect(await inspect(id, '{{.State.Status}} {{.State.ExitCode}}')).toBe('exited 137');
+
+    const restart = await dk.docker(['start', id]);
+    expect(restart.code, why(restart)).toBe(0);
+    const pid = Number(await inspect(id, '{{.State.Pid}}'));
+    expect(pid).toBeGreaterThan(1);
+    const rmf = await dk.docker(['rm', '-f', id]);
+    expect(rmf.code, why(rmf)).toBe(0);
+    expect((await dk.docker(['ps', '-aq'])).stdout, 'rm -f removed it').toBe('');
+    expect(existsSync(`/proc/${pid}`), `the container's init ${pid} is gone`).toBe(false);
+    expect(existsSync(cgroupDir('pids', id)), 'the container cgroup is removed with it').toBe(false);
+  });
+});

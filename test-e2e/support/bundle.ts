@@ -84,6 +84,9 @@ export function runcDefaultSpec(scratch: string): Record<string, unknown> {
 export interface RunResult {
   /** Exit status, or 128+signal as a shell reports it; -1 on a timeout. */
   code: number;
+  /** The files stdout and stderr went to: a container started by this call goes on writing there. */
+  stdoutPath: string;
+  stderrPath: string;
   stdout: string;
   stderr: string;
   /** The --log file's text ('' when not asked for). */
@@ -148,6 +151,8 @@ export async function runRuntime(rt: Runtime, args: readonly string[], opts: Run
   closeSync(stderr);
   return {
     code,
+    stdoutPath: outPath,
+    stderrPath: errPath,
     stdout: readFileSync(outPath, 'utf8'),
     stderr: readFileSync(errPath, 'utf8'),
     log: opts.jsonLog && existsSync(logPath) ? readFileSync(logPath, 'utf8') : '',

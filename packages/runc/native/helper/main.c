@@ -43,6 +43,8 @@ struct ctx {
 	struct reader ctl_r;
 	int first_closed;   /* fds from here up are not passed to the program */
 	int console_fd;
+	int fifo_fd;	    /* the exec fifo, opened by the helper */
+	unsigned long late_flags; /* namespaces the container process unshares itself */
 	int chan[2];	    /* [0] helper end, [1] container end */
 	int sigfd;
 	sigset_t oldmask;
@@ -90,21 +92,22 @@ static __attribute__((noreturn)) void container_main(struct ctx *c)
 	reader_init(&r, c->chan[1]);
 	struct record rec;
 
-	if (plan_unshares(p, "user")) {
+	if (c->late_flags) {
+		/* A new user namespace: the other namespaces are made now, by its root, as runc
+		 * does: what they create at birth (the ipc namespace's mqueue root) is then owned by
+		 * uid 0 of the container, not by the overflow uid. */
 		expect(&r, "maps", &rec);
-		if (setresgid(0, 0, 0) < 0)
-			die("setresgid 0 in the new user namespace");
 		if (setresuid(0, 0, 0) < 0)
 			die("setresuid 0 in the new user namespace");
+		if (unshare((int)c->late_flags) < 0)
+			die("unshare namespaces in the new user namespace");
+		if (setresgid(0, 0, 0) < 0)
+			die("setresgid 0 in the new user namespace");
 	}
 
-	int fifo = -1;
+	int fifo = c->fifo_fd;
 	const char *state = ""; /* from `resume`: stdin of both kinds of hooks */
 	if (!p->exec_mode) {
-		/* O_RDWR: opening does not wait for a writer, and the fd keeps the fifo usable
-		 * after pivot_root hides its path. */
-		if (p->execfifo && (fifo = open(p->execfifo, O_RDWR | O_CLOEXEC)) < 0)
-			die("open exec fifo %s", p->execfifo);
 		int rootfd = rootfs_prepare(p);
 		rootfs_apply_ops(p, rootfd);
 		if (p->hookpause) {
@@ -360,6 +363,12 @@ static int helper_main(struct ctx *c)
 	caps_read_last();
 	/* Host paths first: the console socket, then namespaces (setns mnt changes paths). */
 	c->console_fd = console_connect(p);
+	/* The exec fifo is opened here, as host root: a user namespace's root may not reach the
+	 * state directory. O_RDWR: opening does not wait for a writer; the inherited fd stays
+	 * usable after pivot_root hides the path. */
+	c->fifo_fd = -1;
+	if (!p->exec_mode && p->execfifo && (c->fifo_fd = open(p->execfifo, O_RDWR | O_CLOEXEC)) < 0)
+		die("open exec fifo %s", p->execfifo);
 	seccomp_prepare(p);
 	ns_join(p);
 	ns_unshare_time(p);
@@ -380,7 +389,13 @@ static int helper_main(struct ctx *c)
 	if (p->foreground && (c->sigfd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0)
 		die("signalfd");
 
-	unsigned long flags = ns_clone_flags(p) | SIGCHLD;
+	unsigned long flags = ns_clone_flags(p);
+	if (flags & CLONE_NEWUSER) {
+		/* pid must be new at clone (unshare would only affect later children). */
+		c->late_flags = flags & ~(unsigned long)(CLONE_NEWUSER | CLONE_NEWPID);
+		flags &= CLONE_NEWUSER | CLONE_NEWPID;
+	}
+	flags |= SIGCHLD;
 	if (!p->foreground)
 		flags |= CLONE_PARENT; /* the caller reaps the container process */
 	/* The raw syscall with no stack behaves like fork(): no new stack, no callback. */
@@ -394,6 +409,8 @@ static int helper_main(struct ctx *c)
 	close(c->chan[1]);
 	if (c->console_fd >= 0)
 		close(c->console_fd);
+	if (c->fifo_fd >= 0)
+		close(c->fifo_fd);
 
 	char pidstr[24];
 	snprintf(pidstr, sizeof pidstr, "%ld", pid);

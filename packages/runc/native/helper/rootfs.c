@@ -259,7 +259,10 @@ static void make_readonly(const char *path)
 			return;
 		die("readonly %s: bind", path);
 	}
-	if (remount(path, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC) < 0)
+	/* A bind remount sets every per-mount flag: keep nosuid, nodev, noexec (as runc does),
+	 * or making /proc/sys read-only would make it suid, dev and exec. */
+	unsigned long keep = locked_flags(path) & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
+	if (remount(path, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC | keep) < 0)
 		die("readonly %s: remount", path);
 }
 
@@ -272,7 +275,7 @@ static void mask(const char *path)
 		die("masked %s: stat", path);
 	}
 	if (S_ISDIR(st.st_mode)) {
-		if (mount("tmpfs", path, "tmpfs", MS_RDONLY, "size=0k") < 0)
+		if (mount("tmpfs", path, "tmpfs", MS_RDONLY, NULL) < 0)
 			die("masked %s: mount tmpfs", path);
 	} else if (mount("/dev/null", path, NULL, MS_BIND, NULL) < 0) {
 		die("masked %s: bind /dev/null", path);
@@ -287,6 +290,6 @@ void rootfs_finish(const struct plan *p)
 		make_readonly(p->readonly.v[i].f[1]);
 	for (int i = 0; i < p->masked.n; i++)
 		mask(p->masked.v[i].f[1]);
-	if (p->rootreadonly && remount("/", MS_BIND | MS_REMOUNT | MS_RDONLY) < 0)
+	if (p->rootreadonly && remount("/", MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags("/")) < 0)
 		die("remount / read-only");
 }

@@ -297,19 +297,29 @@ describe('create: hooks', () => {
 });
 
 describe('create: user namespace', () => {
-  it('writes the id maps and becomes root inside; devices are bind-mounted', async () => {
-    const plan = containerPlan(rootfs, ['sh', '-c', 'id; cat /proc/self/uid_map /proc/self/gid_map; stat -c %t:%T /dev/null'])
+  it('writes the id maps and becomes root inside; devices are bind-mounted; the fifo needs no access', async () => {
+    const stateDir = join(dir, 'private-state');
+    mkdirSync(stateDir, { mode: 0o700 }); // unreachable for the user namespace's root (host uid 100000)
+    const fifo = join(stateDir, 'exec.fifo');
+    execFileSync('mkfifo', ['-m', '0600', fifo]);
+    const plan = containerPlan(rootfs, ['sh', '-c', 'id; cat /proc/self/uid_map /proc/self/gid_map; stat -c %t:%T /dev/null; stat -c %u /dev/mqueue'])
       .filter((r) => r[0] !== 'mknod')
       .concat([
         ['unshare', 'user'],
         ['uidmap', 0, 100000, 65536],
         ['gidmap', 0, 100000, 65536],
         ['binddev', '/dev/null', '/dev/null'],
+        ['mount', 'mqueue', '/dev/mqueue', 'mqueue', MS.NOSUID | MS.NODEV | MS.NOEXEC, '', 0],
+        ['execfifo', fifo],
       ]);
-    const { status, out } = await runToExit(plan, { dir });
-    expect(status).toBe(0);
-    const lines = out.split('\n').map((l) => l.trim().replace(/\s+/g, ' '));
+    const run = new Run(plan, { dir });
+    await run.waitFor('ready');
+    expect(readFileSync(`/proc/${run.pid}/uid_map`, 'utf8').trim().split(/\s+/)).toEqual(['0', '100000', '65536']);
+    writeFileSync(fifo, 'x');
+    expect(await run.exitStatus()).toBe(0);
+    const lines = run.stdout().split('\n').map((l) => l.trim().replace(/\s+/g, ' '));
     expect(lines[0]).toMatch(/^uid=0\b.* gid=0\b/);
-    expect(lines.slice(1)).toEqual(['0 100000 65536', '0 100000 65536', '1:3', '']);
+    // 0: the ipc namespace (and its mqueue root) was made by the container's root, as with runc
+    expect(lines.slice(1)).toEqual(['0 100000 65536', '0 100000 65536', '1:3', '0', '']);
   });
 });

@@ -27,8 +27,10 @@ import {
   readlinkSync,
   rmdirSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { tempRoots, type TempRoots } from './roots.js';
 
@@ -79,7 +81,11 @@ export interface Dockerd {
   runtimeCalls(name: string): string;
   /** The kept copies of the runtime `name`'s --log files: container id -> content. */
   runtimeLogs(name: string): Record<string, string>;
-  /** Daemon errors and runtime logs, for a failure message. */
+  /** Pids of every process in the daemon's cgroup parent (its containers' processes). */
+  cgroupPids(): number[];
+  /** Starts a new chapter: evidence() shows only what the daemon and runtimes wrote after it. */
+  mark(): void;
+  /** Daemon warnings and errors and runtime calls and logs since the last mark(), for a failure message. */
   evidence(): string;
   /** Stops and removes everything (idempotent). Returns what had to be forced, for the record. */
   stop(): Promise<string[]>;
@@ -87,9 +93,9 @@ export interface Dockerd {
 
 const CGROUP_BASE = '/sys/fs/cgroup';
 
-function findBin(names: string[], envName: string): string | undefined {
-  const fromEnv = process.env[envName];
-  if (fromEnv) return fromEnv;
+function findBin(names: string[], envName?: string): string | undefined {
+  const fromEnv = envName ? process.env[envName] : undefined;
+  if (fromEnv) return existsSync(fromEnv) ? fromEnv : undefined;
   for (const n of names) {
     if (n.startsWith('/')) {
       if (existsSync(n)) return n;
@@ -112,7 +118,7 @@ export function dockerBinaries(): { dockerd: string; docker: string } {
     throw new Error(`${missing.join(' and ')} not found: install Debian's docker.io (tools/setup.sh does: apt-get install docker.io containerd runc)`);
   }
   for (const b of ['containerd', 'containerd-shim-runc-v2', 'runc']) {
-    if (!findBin([b], `BERTH_${b.toUpperCase().replace(/-/g, '_')}`)) {
+    if (!findBin([b])) {
       throw new Error(`${b} not found in PATH: dockerd needs it (apt-get install containerd runc)`);
     }
   }
@@ -328,13 +334,18 @@ export async function startDockerd(opts: DockerdOptions = {}): Promise<Dockerd> 
   });
 
   const cli = [bins.docker, '-H', `unix://${socket}`];
-  const logTail = (lines = 40, filter?: RegExp): string => {
-    let text = '';
+  let markOffset = 0;
+  let markCalls: Record<string, number> = {};
+  let markTime = 0;
+  const readLog = (): string => {
     try {
-      text = readFileSync(logFile, 'utf8');
+      return readFileSync(logFile, 'utf8');
     } catch {
-      return '(no log)';
+      return '';
     }
+  };
+  const logTail = (lines = 40, filter?: RegExp, from = 0): string => {
+    const text = readLog().slice(from);
     let ls = text.split('\n').filter(Boolean);
     if (filter) ls = ls.filter((l) => filter.test(l));
     return ls.slice(-lines).join('\n');
@@ -352,12 +363,23 @@ export async function startDockerd(opts: DockerdOptions = {}): Promise<Dockerd> 
     for (const f of existsSync(d) ? readdirSync(d) : []) out[f.replace(/\.json$/, '')] = readFileSync(join(d, f), 'utf8');
     return out;
   };
+  const mark = (): void => {
+    markOffset = readLog().length;
+    markTime = Date.now();
+    markCalls = Object.fromEntries(Object.keys(opts.runtimes ?? {}).map((n) => [n, runtimeCalls(n).length]));
+  };
   const evidence = (): string => {
-    const parts = [`dockerd log (${logFile}), warnings and errors:\n${logTail(25, /level=(error|warning|fatal)|panic/)}`];
+    const parts = [`dockerd log (${logFile}), warnings and errors:\n${logTail(25, /level=(error|warning|fatal)|panic/, markOffset) || '(none)'}`];
     for (const name of Object.keys(opts.runtimes ?? {})) {
-      const calls = runtimeCalls(name).trim().split('\n').slice(-12).join('\n');
-      if (calls) parts.push(`${name}: last calls:\n${calls}`);
+      const calls = runtimeCalls(name).slice(markCalls[name] ?? 0).trim().split('\n').filter(Boolean).slice(-12).join('\n');
+      if (calls) parts.push(`${name}: calls:\n${calls}`);
+      const d = join(rtDir, 'logs', name);
       for (const [id, log] of Object.entries(runtimeLogs(name))) {
+        try {
+          if (statSync(join(d, `${id}.json`)).mtimeMs < markTime) continue;
+        } catch {
+          continue;
+        }
         const lines = log.trim().split('\n').filter((l) => !/"level":"(debug|info)"/.test(l)).slice(-8);
         if (lines.length) parts.push(`${name} --log of ${id.slice(0, 12)}:\n${lines.join('\n')}`);
       }
@@ -387,6 +409,13 @@ export async function startDockerd(opts: DockerdOptions = {}): Promise<Dockerd> 
         await Promise.race([exitPromise, sleep(5_000)]);
       }
     }
+    // Container ids (and shim namespaces), for the shim sockets a killed shim leaves behind.
+    const shims = new Set<string>();
+    try {
+      for (const id of readdirSync(join(dataRoot, 'containers'))) shims.add(`moby/${id}`);
+    } catch {
+      // no container was ever made
+    }
     // 2. Leftovers: thaw frozen cgroups (a frozen task cannot die), then kill what is in its
     //    cgroups or runs from its roots (containers, shims, containerd, runtimes).
     for (let round = 0; round < 50; round++) {
@@ -411,6 +440,8 @@ export async function startDockerd(opts: DockerdOptions = {}): Promise<Dockerd> 
             // gone
           }
           forced.push(`killed leftover pid ${pid}: ${cmd}`);
+          const shim = / -namespace (\S+) -id (\S+) /.exec(cmd);
+          if (shim) shims.add(`${shim[1]}/${shim[2]}`);
         }
         try {
           process.kill(pid, 'SIGKILL');
@@ -457,7 +488,17 @@ export async function startDockerd(opts: DockerdOptions = {}): Promise<Dockerd> 
         }
       }
     }
-    // 5. Host-wide files and directories Docker made that were not there before (if empty).
+    // 5. Sockets of shims that did not get to remove their own: containerd 1.6 puts them at
+    //    /run/containerd/s/<sha256(<containerd address>/<namespace>/<id>)>, outside our roots.
+    const address = join(execRoot, 'containerd', 'containerd.sock');
+    for (const s of shims) {
+      const sock = join('/run/containerd/s', createHash('sha256').update(`${address}/${s}`).digest('hex'));
+      if (existsSync(sock)) {
+        forced.push(`removed shim socket ${sock} (${s})`);
+        rmSync(sock, { force: true });
+      }
+    }
+    // 6. Host-wide files and directories Docker made that were not there before (if empty).
     for (const f of HOST_FILES) if (!hostBefore.has(f)) rmSync(f, { force: true });
     for (const d of HOST_DIRS) {
       if (hostBefore.has(d)) continue;
@@ -467,7 +508,7 @@ export async function startDockerd(opts: DockerdOptions = {}): Promise<Dockerd> 
         // absent, or in use by someone else
       }
     }
-    // 6. Its roots.
+    // 7. Its roots.
     const left = mountsUnder(dir);
     if (left.length) throw new Error(`dockerd teardown: still mounted under ${dir}:\n  ${left.join('\n  ')}`);
     roots.cleanup();
@@ -507,7 +548,9 @@ export async function startDockerd(opts: DockerdOptions = {}): Promise<Dockerd> 
     logTail,
     runtimeCalls,
     runtimeLogs,
+    mark,
     evidence,
+    cgroupPids: () => cgroupPids(cgroupParent).filter(alive),
     stop,
   };
 }

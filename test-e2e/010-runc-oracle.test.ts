@@ -233,7 +233,8 @@ function normalise(out: string, placeholders: Placeholders, joinedNs: Record<str
   for (const [name, lines] of Object.entries(s)) {
     let l = lines;
     if (name === 'mountinfo') l = l.map(normaliseMountLine).sort();
-    if (name === 'dev') l = l.map((x) => x.replace(/[A-Z][a-z]{2} +\d{1,2} +(\d{2}:\d{2}|\d{4})/, '<date>'));
+    // ls -l dates (the /dev listing, and any in the case's extra commands).
+    l = l.map((x) => x.replace(/\b[A-Z][a-z]{2} +\d{1,2} +(\d{2}:\d{2}|\d{4})\b/, '<date>'));
     if (name === 'ns') {
       l = l.map((x) => {
         const [type, link = ''] = x.split(' ') as [string, string?];
@@ -283,7 +284,7 @@ async function oracle(roots: TempRoots, spec: Spec, opts: OracleOptions = {}): P
     if (r.code !== 0) {
       const msg = `${describeRun(rt, r)}\nconfig.json:\n${JSON.stringify(s, null, 1)}`;
       if (key === 'runc') throw new Error(`the oracle failed; the case is wrong for this machine:\n${msg}`);
-      expect.fail(`berth-runc run failed where runc succeeded:\n${describeRun(rt, r)}`);
+      expect.fail(`${rt.name} run failed where runc succeeded:\n${describeRun(rt, r)}`);
     }
     out[key] = normalise(r.stdout, { [cgroupsPath]: '<CGROUP>', [bundle.dir]: '<BUNDLE>', ...opts.placeholders }, opts.joinedNs ?? {});
     // The probe ran to its end: every section is there.

@@ -31,8 +31,17 @@ export function runcRuntime(): Runtime {
   return { name: 'runc', argv: [path] };
 }
 
-/** berth-runc's CLI under the node running the tests. Throws a clear message when it is not built. */
+/**
+ * berth-runc's CLI under the node running the tests. Throws a clear message when it is not built.
+ * BERTH_RUNTIME_UNDER_TEST=/path/to/runtime puts another runtime in its place (e.g. runc, to
+ * check that the suites pass with the oracle on both sides, or crun).
+ */
 export function berthRuntime(): Runtime {
+  const other = process.env.BERTH_RUNTIME_UNDER_TEST;
+  if (other) {
+    if (!existsSync(other)) throw new Error(`BERTH_RUNTIME_UNDER_TEST=${other} does not exist`);
+    return { name: 'runtime-under-test', argv: [other] };
+  }
   if (!existsSync(berthRuncPath)) throw new Error(`prerequisite missing: ${berthRuncPath} is not built (cd ${repoRoot} && npm run build)`);
   return { name: 'berth-runc', argv: [process.execPath, berthRuncPath] };
 }

@@ -41,10 +41,15 @@ for (const cmd of [
   program.addCommand(cmd.configureOutput({ writeOut: (s) => void writeSync(1, s), writeErr: (s) => void writeSync(2, s) }));
 }
 
-program.parseAsync(process.argv).catch((err: unknown) => {
-  const g = program.opts<GlobalOptions>();
-  const log = new Logger(g.log, g.logFormat === 'json' ? 'json' : 'text', false);
-  log.error(errorMessage(err));
-  if (g.log) writeSync(2, `berth-runc: ${errorMessage(err)}\n`);
-  process.exitCode = 1;
-});
+program
+  .parseAsync(process.argv)
+  .catch((err: unknown) => {
+    const g = program.opts<GlobalOptions>();
+    const log = new Logger(g.log, g.logFormat === 'json' ? 'json' : 'text', false);
+    log.error(errorMessage(err));
+    if (g.log) writeSync(2, `berth-runc: ${errorMessage(err)}\n`);
+    process.exitCode = 1;
+  })
+  // All output is written synchronously, so nothing is lost by not waiting for the event loop
+  // to drain (a foreground container's exit is already known here).
+  .then(() => process.exit());

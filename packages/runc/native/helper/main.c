@@ -367,8 +367,13 @@ static int helper_main(struct ctx *c)
 	 * state directory. O_RDWR: opening does not wait for a writer; the inherited fd stays
 	 * usable after pivot_root hides the path. */
 	c->fifo_fd = -1;
-	if (!p->exec_mode && p->execfifo && (c->fifo_fd = open(p->execfifo, O_RDWR | O_CLOEXEC)) < 0)
-		die("open exec fifo %s", p->execfifo);
+	if (!p->exec_mode && p->execfifo) {
+		/* Made here rather than by the caller: a Node caller would have to spawn mkfifo(1). */
+		if (mkfifo(p->execfifo, 0600) < 0 && errno != EEXIST)
+			die("mkfifo exec fifo %s", p->execfifo);
+		if ((c->fifo_fd = open(p->execfifo, O_RDWR | O_CLOEXEC)) < 0)
+			die("open exec fifo %s", p->execfifo);
+	}
 	seccomp_prepare(p);
 	ns_join(p);
 	ns_unshare_time(p);

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { normaliseCgroupPath, openCgroup, type Cgroup } from '../cgroups/index.js';
@@ -74,7 +73,6 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
     if (cgroup.pids().length) throw new InvalidArgumentError(`cgroup ${cgroup.path} already holds processes: is another container using it?`);
     cgroup.create(withDefaultDeviceRules(spec.linux?.resources, cgroup.version));
     const execFifo = ctx.store.execFifo(id);
-    execFileSync('mkfifo', ['-m', '0600', execFifo]);
     const plan = createPlan({
       spec,
       bundle,

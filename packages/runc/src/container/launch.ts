@@ -88,7 +88,9 @@ export function launch(opts: LaunchOptions): Promise<Launched> {
     });
     control.on('error', () => {});
     helper.on('error', (err) => fail(`cannot run ${initHelperPath()}: ${err.message}`));
-    helper.on('exit', (code, signal) => {
+    // The helper's last records may still be in the socket when 'exit' fires: judge on 'close',
+    // which comes after both the exit and the end of its output.
+    helper.on('close', (code, signal) => {
       const status = signal ? 128 + (signalNumber(signal) ?? 0) : (code ?? 0);
       resolveExit(status);
       fail(failure ?? `berth-runc-init ended (${signal ?? 'exit status ' + code}) before the container was ready`);

@@ -54,7 +54,7 @@ describe('create plan', () => {
 
   it('makes the default devices and links, and masks and protects paths after pivot', () => {
     const p = plan();
-    expect(p).toContainEqual(['mknod', '/dev/null', 'c', 1, 3, '666', 0, 0]);
+    expect(p).toContainEqual(['mknod', '/dev/null', 'c', 1, 3, 0o666, 0, 0]);
     expect(p).toContainEqual(['symlink', 'pts/ptmx', '/dev/ptmx']);
     const pivot = p.findIndex((r) => r[0] === 'pivot');
     expect(p.findIndex((r) => r[0] === 'masked')).toBeGreaterThan(pivot);

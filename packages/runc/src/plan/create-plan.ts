@@ -48,7 +48,7 @@ export function createPlan(input: CreatePlanInput): PlanRecord[] {
       const mode = d.fileMode ?? 0o666;
       // In a user namespace mknod is refused: bind the host's node instead, as runc does.
       if (newUserNs && d.type !== 'p') r.push(['binddev', d.path, d.path]);
-      else r.push(['mknod', d.path, d.type === 'u' ? 'c' : d.type, d.major ?? 0, d.minor ?? 0, (mode & 0o7777).toString(8), d.uid ?? 0, d.gid ?? 0]);
+      else r.push(['mknod', d.path, d.type === 'u' ? 'c' : d.type, d.major ?? 0, d.minor ?? 0, mode & 0o7777, d.uid ?? 0, d.gid ?? 0]);
     }
     for (const [target, path] of DEFAULT_DEV_SYMLINKS) r.push(['symlink', target, path]);
   }

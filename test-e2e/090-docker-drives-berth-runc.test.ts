@@ -143,6 +143,27 @@ describe.each(['runc', 'berth'])('docker --runtime %s', (runtime) => {
     }
   });
 
+  it("exec -it gives a process a terminal of the client's size", async () => {
+    const dk = daemon();
+    const started = await dk.docker(['run', '-d', ...base, '--name', `exec-it-${runtime}`, IMAGE, 'sleep', '1000']);
+    expect(started.code, why(started)).toBe(0);
+    const id = started.stdout.trim();
+    // The docker CLI sizes an exec's terminal just after starting it: wait (5 s at most) for a size.
+    // (Until then busybox's stty size prints nothing and an error.)
+    const show = 'i=0; while [ $i -lt 50 ]; do s=$(stty size 2>/dev/null); case "$s" in [1-9]*) break ;; esac; sleep 0.1; i=$((i+1)); done; echo "$s"; tty; exit 3';
+    const pty = runInPty([...dk.cli, 'exec', '-it', id, 'sh', '-c', show], { rows: 40, cols: 120, env: dk.clientEnv });
+    try {
+      const end = await Promise.race([pty.exited, sleep(20_000).then(() => undefined)]);
+      expect(pty.output(), `the terminal showed:\n${JSON.stringify(pty.output())}\n\n${dk.evidence()}`).toMatch(/^40 120\r\n\/dev\/pts\/\d+\r\n/);
+      expect(end, `docker exec -it did not end with 3; the terminal showed:\n${JSON.stringify(pty.output())}\n\n${dk.evidence()}`).toEqual({ code: 3, signal: null });
+    } finally {
+      pty.kill();
+      await pty.exited;
+    }
+    const rm = await dk.docker(['rm', '-f', id]);
+    expect(rm.code, why(rm)).toBe(0);
+  });
+
   it('a detached container: exec, top, pause/unpause, kill -s USR1, stop, start, kill, rm -f', async () => {
     const dk = daemon();
     const script = 'trap "echo got-usr1" USR1; trap "echo got-term; exit 7" TERM; echo ready; while :; do sleep 1 & wait $!; done';
@@ -231,4 +252,30 @@ describe.each(['runc', 'berth'])('docker --runtime %s', (runtime) => {
     expect(existsSync(`/proc/${pid}`), `the container's init ${pid} is gone`).toBe(false);
     expect(existsSync(cgroupDir('pids', id)), 'the container cgroup is removed with it').toBe(false);
   });
+});
+
+it('a container looks the same from inside under berth as under runc (the oracle)', async () => {
+  const probe = [
+    "grep -E '^(Cap|Seccomp|NoNewPrivs)' /proc/self/status",
+    'echo "umask $(umask)"',
+    'echo "hostname $(hostname)"',
+    'id',
+    'echo "oom_score_adj $(cat /proc/self/oom_score_adj)"',
+    "ls -la /dev | awk '{print $1, $3, $4, $5, $6, $NF}'",
+    'cat /proc/self/cgroup',
+    "awk '{print $5, $9, $6, $4}' /proc/self/mountinfo",
+    'cat /proc/self/limits',
+    "ls /proc/self/ns",
+    'env | sort',
+  ].join('; ');
+  const seen: Record<string, string> = {};
+  for (const runtime of ['runc', 'berth']) {
+    const r = await daemon().docker(['run', '--rm', '--runtime', runtime, '--network', 'none', '--pull', 'never', '--hostname', 'probe', IMAGE, 'sh', '-c', probe]);
+    expect(r.code, why(r)).toBe(0);
+    seen[runtime] = r.stdout.replace(/[0-9a-f]{64}/g, '<id>');
+  }
+  expect(seen.runc).toMatch(/^Seccomp:\t2$/m);
+  expect(seen.runc).toMatch(/^\/ overlay /m);
+  expect(seen.runc).toMatch(/^hostname probe$/m);
+  expect(seen.berth).toBe(seen.runc);
 });

@@ -18,3 +18,4 @@ export { features } from './features.js';
 export { Logger } from './log.js';
 export { defaultSpec } from './spec/default-spec.js';
 export type * from './spec/types.js';
+export { type BerthNative, loadAddon } from './native/addon.js';

@@ -126,13 +126,14 @@ describe.each(['runc', 'berth'])('docker --runtime %s', (runtime) => {
     });
     try {
       await pty.waitFor(/# /, 30_000);
-      let from = pty.output().length;
-      pty.write('stty size\r');
-      await pty.waitFor(/stty size\r\n(\d+ \d+)\r\n/, 10_000, from);
-      expect(pty.output().slice(from)).toMatch(/stty size\r\n33 101\r\n/);
-      from = pty.output().length;
-      pty.write('echo hi; exit 5\r');
-      await pty.waitFor(/\r\nhi\r\n/, 10_000, from);
+      // ash redraws its line as it edits (and asks the terminal where the cursor is), so the
+      // echo of what is typed is not matched on: only output that the typed text cannot show.
+      pty.write('echo "size=$(stty size)"\r');
+      const [, size] = await pty.waitFor(/size=(\d+ \d+)\r\n/, 10_000);
+      expect(size, JSON.stringify(pty.output())).toBe('33 101');
+      const from = pty.output().length;
+      pty.write('echo "hi$((6*7))"; exit 5\r');
+      await pty.waitFor(/hi42\r\n/, 10_000, from);
       const end = await Promise.race([pty.exited, sleep(20_000).then(() => undefined)]);
       expect(end, `docker run -it did not end after exit 5; the terminal showed:\n${JSON.stringify(pty.output())}\n\n${daemon().evidence()}`).toEqual({ code: 5, signal: null });
     } catch (e) {
@@ -208,11 +209,10 @@ describe.each(['runc', 'berth'])('docker --runtime %s', (runtime) => {
     await waitForLog(id, /^got-usr1$/m);
     expect(await inspect(id, '{{.State.Status}}')).toBe('running');
 
-    // stop -t 2: SIGTERM, which the trap turns into exit 7 well before the 2 s run out.
+    // stop -t 2: SIGTERM, which the trap turns into exit 7 (a SIGKILL after 2 s would give 137).
     const stop = await dk.docker(['stop', '-t', '2', id]);
     expect(stop.code, why(stop)).toBe(0);
     expect(await inspect(id, '{{.State.Status}} {{.State.ExitCode}}')).toBe('exited 7');
-    expect(stop.ms, why(stop)).toBeLessThan(2_000);
     expect((await dk.docker(['logs', id])).stdout).toMatch(/^got-term$/m);
 
     // start again, then kill (SIGKILL): 137.

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { berthRuntime, describeRun, makeBundle, runRuntime, runcDefaultSpec, runcRuntime, type Runtime } from './support/bundle.js';
+import { berthRuntime, runtimeLeakOptions, describeRun, makeBundle, runRuntime, runcDefaultSpec, runcRuntime, type Runtime } from './support/bundle.js';
 import { tempRoots, useLeakCheck, type TempRoots } from './support/index.js';
 
 type Spec = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -302,7 +302,7 @@ const capMask = (caps: string[]): string => {
 };
 
 describe('berth-runc matches runc (oracle)', () => {
-  useLeakCheck();
+  useLeakCheck(runtimeLeakOptions);
 
   it("runc's default spec (runc spec, no terminal)", async () => {
     const roots = tempRoots();
@@ -416,7 +416,7 @@ describe('berth-runc matches runc (oracle): joining a network namespace by path'
   // `ip netns add` makes /run/netns a mount point (a shared bind of itself) the first time it
   // runs on a machine and leaves it, as every `ip netns` user does; that one mount is iproute2's,
   // not a runtime's. The namespace's own nsfs mount at /run/netns/NAME is still checked.
-  useLeakCheck({ ignoreMounts: [/^\/run\/netns \(\w+\)$/] });
+  useLeakCheck({ ...runtimeLeakOptions, ignoreMounts: [/^\/run\/netns \(\w+\)$/] });
 
   it('joins the namespace at /run/netns/NAME', async () => {
     const roots = tempRoots();

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { berthRuntime, describeRun, makeBundle, runRuntime, runcDefaultSpec, runcRuntime, type Bundle, type RunOptions, type RunResult, type Runtime } from './support/bundle.js';
+import { berthRuntime, runtimeLeakOptions, describeRun, makeBundle, runRuntime, runcDefaultSpec, runcRuntime, type Bundle, type RunOptions, type RunResult, type Runtime } from './support/bundle.js';
 import { tempRoots, useLeakCheck, type TempRoots } from './support/index.js';
 
 type Spec = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -110,7 +110,7 @@ function pidAlive(pid: number): boolean {
 /** Tests of a runtime's CLI, run once per runtime in `runtimes`. */
 function lifecycleSuite(title: string, runtimes: [string, () => Runtime][], body: (ctx: { subject: (spec: Spec) => Subject; scratch: () => string }) => void): void {
   describe.each(runtimes)(`%s: ${title}`, (_name, makeRuntime) => {
-    useLeakCheck();
+    useLeakCheck(runtimeLeakOptions);
     const tracked: Subject[] = [];
     // Registered after the leak check, so it runs before it: a failed test still removes its containers.
     afterEach(async () => {
@@ -376,7 +376,7 @@ lifecycleSuite('bad bundles', RUNTIMES, ({ subject, scratch }) => {
 });
 
 describe('berth-runc: --systemd-cgroup', () => {
-  useLeakCheck();
+  useLeakCheck(runtimeLeakOptions);
 
   it('is a clear error, and nothing is created', async () => {
     const dir = tempRoots().dir;

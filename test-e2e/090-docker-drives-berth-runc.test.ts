@@ -44,18 +44,18 @@ async function waitForLog(id: string, re: RegExp, timeoutMs = 10_000): Promise<s
 const cgroupDir = (controller: string, id: string): string => `/sys/fs/cgroup/${controller}/${daemon().cgroupParent}/${id}`;
 
 beforeAll(async () => {
-  // The whole file holds the machine-wide leak-check lock: the daemon's mounts, cgroups and
-  // processes are checked from before it starts until after it is gone.
-  await acquireLock();
-  fileBefore = snapshotLeaks();
   try {
+    // The whole file holds the machine-wide leak-check lock: the daemon's mounts, cgroups and
+    // processes are checked from before it starts until after it is gone.
+    await acquireLock();
+    fileBefore = snapshotLeaks();
     // Without a built berth-runc the runc cases still run; the berth ones fail saying so.
     d = await startDockerd({ runtimes: existsSync(berthRunc) ? { berth: berthRunc } : {} });
     await importTestImage(d, testImageTar(), IMAGE);
   } catch (e) {
     startError = e; // reported by every test, not turned into skips
   }
-}, 180_000);
+}, 18 * 60_000); // the lock may be held by another runner's tests for a while (acquireLock gives up at 15 min)
 
 afterAll(async () => {
   try {
@@ -80,9 +80,8 @@ beforeEach(() => {
 afterEach(async () => {
   const before = testBefore;
   testBefore = undefined;
-  if (!d || !before) return;
+  if (!d || !before || startError) return;
   // A failed test may leave containers: remove them (a removal that fails shows in the check).
-  if (startError) return;
   const left = (await d.docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
   if (left.length) await d.docker(['rm', '-f', ...left], { timeoutMs: 60_000 });
   expect(d.cgroupPids(), 'no process is left in the containers\' cgroups').toEqual([]);

@@ -242,6 +242,10 @@ const HOST_DIRS = ['/run/containerd/s', '/run/containerd', '/run/docker/plugins'
 
 export async function startDockerd(opts: DockerdOptions = {}): Promise<Dockerd> {
   const bins = dockerBinaries();
+  for (const [name, path] of Object.entries(opts.runtimes ?? {})) {
+    if (!/^[a-z][a-z0-9_-]*$/.test(name)) throw new Error(`bad runtime name ${name}`);
+    if (!existsSync(path)) throw new Error(`runtime ${name}: ${path} does not exist (built? npm run build)`);
+  }
   const roots: TempRoots = tempRoots(); // /tmp/berth-t-XXXX: short, watched by the leak check
   const dir = roots.dir;
   const dataRoot = roots.root;
@@ -264,8 +268,6 @@ export async function startDockerd(opts: DockerdOptions = {}): Promise<Dockerd> 
   mkdirSync(join(rtDir, 'logs'), { recursive: true });
   const runtimeArgs: string[] = [];
   for (const [name, path] of Object.entries(opts.runtimes ?? {})) {
-    if (!/^[a-z][a-z0-9_-]*$/.test(name)) throw new Error(`bad runtime name ${name}`);
-    if (!existsSync(path)) throw new Error(`runtime ${name}: ${path} does not exist (built? npm run build)`);
     const wrapper = join(rtDir, name);
     mkdirSync(join(rtDir, 'logs', name));
     writeFileSync(

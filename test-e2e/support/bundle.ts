@@ -8,14 +8,11 @@ import type { LeakOptions } from './leaks.js';
 import { copyTestRootfs, repoRoot } from './test-image.js';
 
 /**
- * Leak-check options for runtime tests. This machine's pid 1 (process_api) makes a memory cgroup
- * /sys/fs/cgroup/memory/process_api/<hash> for every command anyone runs on it, at any moment;
- * those are not a test's. A cgroup a runtime makes beneath one (a relative cgroupsPath) is one
- * level deeper and is still caught.
+ * Leak-check options for runtime tests: none beyond the harness's own (which already passes over
+ * the cgroups this machine's pid 1 makes for every command; a cgroup a runtime makes beneath one
+ * is a level deeper and still caught).
  */
-export const runtimeLeakOptions: LeakOptions = {
-  ignoreCgroups: [/^\/sys\/fs\/cgroup\/memory\/process_api\/[0-9a-f]+$/],
-};
+export const runtimeLeakOptions: LeakOptions = {};
 
 /** A runtime binary and the argv prefix that runs it. */
 export interface Runtime {

@@ -49,6 +49,12 @@ export interface Leaks {
   fds: string[];
 }
 
+/**
+ * cgroups this machine's pid 1 (process_api) makes for every command anyone runs: not ours, and
+ * not a leak of the code under test.
+ */
+const MACHINE_CGROUPS = [/^\/sys\/fs\/cgroup\/memory\/process_api\/[0-9a-f]+$/];
+
 export interface LeakOptions {
   /** Mount points to ignore (matched against the mount point path). */
   ignoreMounts?: RegExp[];
@@ -197,7 +203,7 @@ export function findLeaks(before: LeakSnapshot, opts: LeakOptions = {}): Leaks {
     else if (!opts.ignoreMounts?.some((r) => r.test(m))) mounts.push(m);
   }
   const cgBefore = new Set(before.cgroups);
-  const cgroups = now.cgroups.filter((c) => !cgBefore.has(c) && !opts.ignoreCgroups?.some((r) => r.test(c)));
+  const cgroups = now.cgroups.filter((c) => !cgBefore.has(c) && !MACHINE_CGROUPS.some((r) => r.test(c)) && !opts.ignoreCgroups?.some((r) => r.test(c)));
   const procs = [...now.procs.entries()]
     .filter(([key, p]) => !before.procs.has(key) && p.pid !== process.pid && !runnerHelpers.test(p.cmdline) && isOurs(p, now.procs))
     .map(([, p]) => p);

@@ -1,17 +1,60 @@
-// berth-containerd: the lifecycle daemon: content store, overlay snapshots, image and container metadata, tasks, events and namespaces; it starts and re-finds one berth-shim per container.
-// A placeholder until its issue lands: it answers --version and --help and says plainly that it
-// does nothing else yet.
+// berth-containerd: containers, tasks, events and namespaces over gRPC; one berth-shim per task,
+// detached, re-found after a restart. Usable alone (berth-ctr is its client) or under berthd.
 import { Command } from 'commander';
+import { existsSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pkg from '../package.json' with { type: 'json' };
+import { errorMessage } from './errdefs.js';
+import { Logger, isLevel } from './log.js';
+import { ProcessShimLauncher } from './runtime/launcher.js';
+import { startDaemon } from './server.js';
+
+/** The shim bundle of the same install: packages/shim/dist/berth-shim.cjs beside packages/containerd/dist/. */
+function defaultShim(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return resolve(here, '..', '..', 'shim', 'dist', 'berth-shim.cjs');
+}
 
 const program = new Command('berth-containerd')
-  .description('the lifecycle daemon: content store, overlay snapshots, image and container metadata, tasks, events and namespaces; it starts and re-finds one berth-shim per container.\n\nNot implemented yet: this build only answers --version and --help.')
+  .description('Berth\'s lifecycle daemon: containers, tasks, events and namespaces; one berth-shim per task.')
   .version(pkg.version, '-v, --version')
-  .helpOption('-h, --help')
-  .allowUnknownOption(false)
-  .action(() => {
-    process.stderr.write('berth-containerd: not implemented yet (this build only answers --version and --help)\n');
-    process.exitCode = 1;
+  .option('--root <dir>', 'persistent data (the metadata database)', '/var/lib/berth/containerd')
+  .option('--state <dir>', 'runtime data (bundles, shim sockets)', '/run/berth/containerd')
+  .option('--address <path>', 'the socket to serve on (default: <state>/containerd.sock)')
+  .option('--log-level <level>', 'debug, info, warn or error', 'info')
+  .option('--shim <path>', 'the berth-shim bundle to start per task', process.env.BERTH_SHIM ?? defaultShim())
+  .option('--shim-debug', 'start shims with --debug')
+  .action(async (o: { root: string; state: string; address?: string; logLevel: string; shim: string; shimDebug?: boolean }) => {
+    if (!isLevel(o.logLevel)) throw new Error(`--log-level ${o.logLevel}: one of debug, info, warn, error`);
+    const log = new Logger(o.logLevel);
+    const root = resolve(o.root);
+    const state = resolve(o.state);
+    const address = resolve(o.address ?? join(state, 'containerd.sock'));
+    const pidFile = join(state, 'containerd.pid');
+    if (existsSync(pidFile)) {
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      let alive = false;
+      try {
+        alive = pid > 0 && pid !== process.pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('berth-containerd');
+      } catch { /* gone */ }
+      if (alive) throw new Error(`another berth-containerd (pid ${pid}) serves ${state}; stop it first`);
+    }
+    if (!existsSync(o.shim)) log.warn('berth-shim not found; tasks cannot start', { shim: o.shim });
+    const daemon = await startDaemon({ root, state, address, launcher: new ProcessShimLauncher(o.shim), log, version: pkg.version, shimDebug: o.shimDebug });
+    writeFileSync(pidFile, `${process.pid}\n`);
+    const stop = (sig: string): void => {
+      log.info('stopping (shims keep running)', { signal: sig });
+      void daemon.stop().finally(() => {
+        rmSync(pidFile, { force: true });
+        process.exit(0);
+      });
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
   });
 
-program.parse(process.argv);
+program.parseAsync(process.argv).catch((e: unknown) => {
+  process.stderr.write(`berth-containerd: ${errorMessage(e)}\n`);
+  process.exit(1);
+});

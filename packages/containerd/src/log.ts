@@ -1,0 +1,20 @@
+/** A small leveled logger to stderr (berth-containerd's stdio is a file or /dev/null when detached). */
+export type Level = 'debug' | 'info' | 'warn' | 'error';
+const order: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export class Logger {
+  constructor(private readonly level: Level = 'info') {}
+  private write(level: Level, msg: string, fields?: Record<string, unknown>): void {
+    if (order[level] < order[this.level]) return;
+    const line = { time: new Date().toISOString(), level, msg, ...fields };
+    process.stderr.write(JSON.stringify(line) + '\n');
+  }
+  debug(msg: string, f?: Record<string, unknown>): void { this.write('debug', msg, f); }
+  info(msg: string, f?: Record<string, unknown>): void { this.write('info', msg, f); }
+  warn(msg: string, f?: Record<string, unknown>): void { this.write('warn', msg, f); }
+  error(msg: string, f?: Record<string, unknown>): void { this.write('error', msg, f); }
+}
+
+export function isLevel(s: string): s is Level {
+  return s in order;
+}

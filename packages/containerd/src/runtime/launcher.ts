@@ -1,0 +1,62 @@
+/**
+ * How shims are started and found alive: the one boundary the task manager does not own, so unit
+ * tests put a fake shim (an in-process Task server) behind it and end-to-end tests the real one.
+ */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface ShimStart {
+  namespace: string;
+  id: string;
+  bundle: string;
+  socket: string;
+  /** "berth-runc" or the path of a runc-compatible binary. */
+  runtime: string;
+  debug: boolean;
+}
+
+export interface ShimLauncher {
+  /** Starts a shim serving on opts.socket, detached from the caller; resolves once launched (not yet serving). */
+  start(opts: ShimStart): Promise<void>;
+  /** Whether the shim with this pid still runs (and is this task's shim, not a reused pid). */
+  alive(pid: number, socket: string): boolean;
+}
+
+/** The short socket path of a task's shim: `<state>/s/<12 hex of sha256(ns/id)>.sock` (DESIGN.md). */
+export function shimSocketPath(state: string, ns: string, id: string): string {
+  return join(state, 's', createHash('sha256').update(`${ns}/${id}`).digest('hex').slice(0, 12) + '.sock');
+}
+
+/** Starts the real berth-shim: `setsid --fork node berth-shim.cjs serve ...`, stdio on /dev/null. */
+export class ProcessShimLauncher implements ShimLauncher {
+  constructor(private readonly shimBin: string, private readonly node = process.execPath) {}
+
+  start(o: ShimStart): Promise<void> {
+    const args = ['--fork', this.node, this.shimBin, 'serve', '--namespace', o.namespace, '--id', o.id, '--bundle', o.bundle, '--socket', o.socket, '--runtime', o.runtime];
+    if (o.debug) args.push('--debug');
+    return new Promise((resolve, reject) => {
+      // setsid --fork: the intermediate exits at once, so the shim is in its own session and
+      // reparented away from berth-containerd (DESIGN.md, restart contract 1).
+      const child = spawn('setsid', args, { stdio: 'ignore', cwd: o.bundle, env: process.env });
+      child.on('error', (e) => reject(new Error(`starting the shim (setsid ${this.shimBin}): ${e.message}`)));
+      child.on('exit', (code, sig) => {
+        if (code === 0) resolve();
+        else reject(new Error(`starting the shim: setsid exited ${code ?? sig}`));
+      });
+    });
+  }
+
+  alive(pid: number, socket: string): boolean {
+    if (!pid) return false;
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return false;
+      return cmdline.split('\0').includes(socket);
+    } catch {
+      return false;
+    }
+  }
+}

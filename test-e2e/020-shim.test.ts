@@ -142,3 +142,179 @@ describe.each(RUNTIMES)('berth-shim lifecycle on %s', (_name, runtimeOf) => {
     expect(s.logBytes('stdout').toString()).toContain('the-answer-42');
   });
 });
+
+describe('berth-shim: the log, attach and events (berth-runc in-process)', () => {
+  const shim = useShims();
+  const make = (args: string[]) => shim(shimSpec(scratch(), args));
+
+  it('a container printing a numbered line every 10 ms: the log holds every one, in order', async () => {
+    const s = await make(['sh', '-c', 'i=1; while [ $i -le 300 ]; do echo "line $i"; i=$((i+1)); usleep 10000; done; echo done >&2']).start();
+    await s.run();
+    expect((await s.wait()).exitStatus).toBe(0);
+    const lines = s.logEntries().filter((e) => e.stream === 'stdout').map((e) => e.log);
+    expect(lines).toEqual(Array.from({ length: 300 }, (_, i) => `line ${i + 1}\n`));
+    expect(s.logEntries().filter((e) => e.stream === 'stderr').map((e) => e.log)).toEqual(['done\n']);
+    const times = s.logEntries().map((e) => e.time);
+    expect([...times].sort()).toEqual(times);
+  });
+
+  it('binary output comes out of the log byte for byte', async () => {
+    const s = make(['cat', '/binary.bin']);
+    const data = Buffer.concat([randomBytes(300_000), Buffer.from('\r\n\xff\xfe tail without newline', 'latin1')]);
+    writeFileSync(join(s.bundle.rootfs, 'binary.bin'), data);
+    await s.start();
+    await s.run();
+    expect((await s.wait()).exitStatus).toBe(0);
+    const got = s.logBytes('stdout');
+    expect(got.length).toBe(data.length);
+    expect(createHash('sha256').update(got).digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
+    expect(s.logEntries().some((e) => e.log_b64 !== undefined)).toBe(true);
+  });
+
+  it('a 1 MB line without a newline comes out as 64 partial 16 KiB pieces', async () => {
+    const s = make(['sh', '-c', 'head -c 1048576 /dev/zero | tr "\\0" x']);
+    await s.start();
+    await s.run();
+    expect((await s.wait()).exitStatus).toBe(0);
+    const entries = s.logEntries();
+    expect(entries.length).toBe(64);
+    for (const e of entries) {
+      expect(e.partial).toBe(true);
+      expect(e.log.length).toBe(16 * 1024);
+    }
+    expect(entries.map((e) => e.log).join('')).toBe('x'.repeat(1048576));
+  });
+
+  it('log rotation: max_size and max_files', async () => {
+    const s = await make(['sh', '-c', 'i=0; while [ $i -lt 2000 ]; do echo "a fairly long line number $i of the rotation test"; i=$((i+1)); done']).start();
+    await s.run({ log: { path: s.logPath, maxSize: 20_000, maxFiles: 3 } });
+    expect((await s.wait()).exitStatus).toBe(0);
+    const sizes = [s.logPath, `${s.logPath}.1`, `${s.logPath}.2`].map((p) => readFileSync(p).length);
+    for (const size of sizes) expect(size).toBeLessThanOrEqual(20_000);
+    expect(existsSync(`${s.logPath}.3`)).toBe(false);
+    const all = [`${s.logPath}.2`, `${s.logPath}.1`, s.logPath].flatMap((p) => readFileSync(p, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).log as string));
+    // The newest lines, contiguous, ending with the last.
+    const first = Number(/number (\d+)/.exec(all[0]!)![1]);
+    expect(all).toEqual(Array.from({ length: 2000 - first }, (_, i) => `a fairly long line number ${first + i} of the rotation test\n`));
+  });
+
+  it('attach gets live output and sends stdin to cat; stdin_once ends it when the client leaves', async () => {
+    const s = await make(['sh', '-c', 'echo ready; cat; echo cat-ended']).start();
+    await s.create({ stdin: true, stdinOnce: true });
+    const a = s.attach({ stdin: true });
+    await sleep(50);
+    await s.call('start', {});
+    expect(await waitFor(() => a.stdout.toString() === 'ready\n')).toBe(true);
+    a.send('hello\n');
+    expect(await waitFor(() => a.stdout.toString() === 'ready\nhello\n'), a.stdout.toString()).toBe(true);
+    // A second client sees output from when it attached.
+    const b = s.attach({});
+    await sleep(50);
+    a.send('world\n');
+    expect(await waitFor(() => b.stdout.toString() === 'world\n'), b.stdout.toString()).toBe(true);
+    a.call.end(); // the first client's input ends: stdin_once closes the container's stdin
+    expect((await s.wait()).exitStatus).toBe(0);
+    expect(await waitFor(() => b.ended)).toBe(true);
+    expect(b.stdout.toString()).toBe('world\ncat-ended\n');
+    expect(b.exit?.exitStatus).toBe(0);
+    expect(s.logBytes().toString()).toBe('ready\nhello\nworld\ncat-ended\n');
+    a.close();
+  });
+
+  it('stdin stays open with no client attached; CloseStdin ends it', async () => {
+    const s = await make(['sh', '-c', 'cat; echo eof']).start();
+    await s.run({ stdin: true });
+    const a = s.attach({ stdin: true });
+    await sleep(50);
+    a.send('one\n');
+    expect(await waitFor(() => a.stdout.toString() === 'one\n')).toBe(true);
+    a.close(); // not stdin_once: leaving keeps stdin open
+    await sleep(200);
+    expect((await s.call('state', {})).status).toBe(2);
+    const b = s.attach({ stdin: true });
+    await sleep(50);
+    b.send('two\n');
+    await waitFor(() => b.stdout.toString().includes('two'));
+    await s.call('closeStdin', {});
+    expect((await s.wait()).exitStatus).toBe(0);
+    expect(s.logBytes().toString()).toBe('one\ntwo\neof\n');
+    b.close();
+  });
+
+  it('events: a client that reconnects after the exit gets exactly one TaskExited; after_seq and acks work', async () => {
+    const s = await make(['sh', '-c', 'read x; exit 7']).start();
+    const first = s.events();
+    await s.run({ stdin: true });
+    expect(await first.until((g) => g.length === 2)).toBe(true);
+    // The client goes away (as a killed containerd would), the container exits meanwhile.
+    first.close();
+    s.reconnect();
+    const writer = s.attach({ stdin: true });
+    await sleep(50);
+    writer.send('go\n');
+    expect(await waitFor(async () => (await s.call('state', {})).status === 3)).toBe(true);
+    writer.close();
+    s.reconnect();
+    const replay = s.events(0);
+    expect(await replay.until((g) => g.length >= 3)).toBe(true);
+    await sleep(200); // nothing more, nothing twice
+    expect(replay.kinds()).toEqual(['created', 'started', 'exited:init']);
+    expect(replay.seqs()).toEqual([1, 2, 3]);
+    const exited = replay.got[2]!.exited!;
+    expect(exited.exit!.exitStatus).toBe(7);
+    replay.close();
+    const after = s.events(2);
+    expect(await after.until((g) => g.length >= 1)).toBe(true);
+    await sleep(100);
+    expect(after.kinds()).toEqual(['exited:init']);
+    after.close();
+    // Acknowledged events are not replayed; numbering goes on.
+    await s.call('ackEvents', { seq: 2 });
+    const acked = s.events(0);
+    expect(await acked.until((g) => g.length >= 1)).toBe(true);
+    await s.call('delete', {});
+    expect(await acked.until((g) => g.length >= 2)).toBe(true);
+    expect(acked.seqs()).toEqual([3, 4]);
+    acked.close();
+  });
+
+  it('kill -9 of the shim leaves its container running and its records on disk', async () => {
+    const s = await make(LOOP).start();
+    const pid = await s.run();
+    process.kill(s.shimPid, 'SIGKILL');
+    expect(await waitFor(() => !s.shimAlive())).toBe(true);
+    await sleep(300);
+    expect(pidAlive(pid)).toBe(true);
+    expect(s.cgroupPids()).toContain(pid);
+    expect(readFileSync(join(s.bundle.dir, 'shim', 'events.log'), 'utf8')).toMatch(/"started"/);
+    expect(existsSync(join(s.bundle.dir, 'shim', 'exit-init.json'))).toBe(false); // it has not exited
+    // cleanup() kills the container and deletes it with the berth-runc CLI on the shim's state.
+  });
+
+  it('a memory hog is reported oom_killed, with TaskOOM before TaskExited', async () => {
+    const spec = shimSpec(scratch(), ['sh', '-c', 'echo start; x=0123456789; while true; do x=$x$x; done']);
+    spec.linux.resources = { ...spec.linux.resources, memory: { limit: 32 * 1024 * 1024, swap: 32 * 1024 * 1024 } };
+    const s = await shim(spec).start();
+    const events = s.events();
+    await s.run();
+    const exit = await s.wait();
+    expect(exit.oomKilled, s.shimLog()).toBe(true);
+    expect(exit.exitStatus).toBe(137);
+    expect(await events.until((g) => g.some((e) => e.exited))).toBe(true);
+    expect(events.kinds()).toEqual(['created', 'started', 'oom', 'exited:init']);
+    expect((await s.call('state', {})).exit.oomKilled).toBe(true);
+    events.close();
+  });
+
+  it('an idle shim stays small (PSS reported)', async () => {
+    const s = await make(LOOP).start();
+    await s.run();
+    await sleep(500);
+    const rollup = readFileSync(`/proc/${s.shimPid}/smaps_rollup`, 'utf8');
+    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? 0);
+    const pss = kb('Pss');
+    console.log(`idle berth-shim: Pss ${pss} kB, Rss ${kb('Rss')} kB, Private ${kb('Private_Clean') + kb('Private_Dirty')} kB`);
+    expect(pss).toBeGreaterThan(1000);
+    expect(pss).toBeLessThan(80 * 1024);
+  });
+});

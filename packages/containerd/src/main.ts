@@ -16,6 +16,10 @@ function defaultShim(): string {
   return resolve(here, '..', '..', 'shim', 'dist', 'berth-shim.cjs');
 }
 
+function defaultBerthRunc(): string {
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'runc', 'dist', 'berth-runc.cjs');
+}
+
 const program = new Command('berth-containerd')
   .description('Berth\'s lifecycle daemon: containers, tasks, events and namespaces; one berth-shim per task.')
   .version(pkg.version, '-v, --version')
@@ -41,7 +45,7 @@ const program = new Command('berth-containerd')
       if (alive) throw new Error(`another berth-containerd (pid ${pid}) serves ${state}; stop it first`);
     }
     if (!existsSync(o.shim)) log.warn('berth-shim not found; tasks cannot start', { shim: o.shim });
-    const daemon = await startDaemon({ root, state, address, launcher: new ProcessShimLauncher(o.shim), log, version: pkg.version, shimDebug: o.shimDebug });
+    const daemon = await startDaemon({ root, state, address, launcher: new ProcessShimLauncher(o.shim, process.env.BERTH_RUNC ?? defaultBerthRunc()), log, version: pkg.version, shimDebug: o.shimDebug });
     writeFileSync(pidFile, `${process.pid}\n`);
     const stop = (sig: string): void => {
       log.info('stopping (shims keep running)', { signal: sig });

@@ -42,7 +42,9 @@ export function defaultSpec(o: SpecOptions): Record<string, unknown> {
       { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
     ],
     linux: {
-      cgroupsPath: `/${o.namespace}/${o.id}`,
+      // One level, so nothing is left above it when the runtime removes it (containerd's ctr
+      // uses /<ns>/<id> and leaves /<ns> behind).
+      cgroupsPath: `/${o.namespace}-${o.id}`,
       resources: { devices: [{ allow: false, access: 'rwm' }] },
       namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'network' }],
       maskedPaths: [

@@ -22,6 +22,12 @@ export interface ShimLauncher {
   start(opts: ShimStart): Promise<void>;
   /** Whether the shim with this pid still runs (and is this task's shim, not a reused pid). */
   alive(pid: number, socket: string): boolean;
+  /**
+   * After a shim died, removes what it cannot any more: the runtime's container (its processes,
+   * cgroups, state), as containerd's `shim delete` does. The shim keeps the runtime's state in
+   * `<bundle>/shim/runtime` (packages/shim/README.md).
+   */
+  cleanup(o: { id: string; bundle: string; runtime: string }): Promise<void>;
 }
 
 /** The short socket path of a task's shim: `<state>/s/<12 hex of sha256(ns/id)>.sock` (DESIGN.md). */
@@ -31,7 +37,18 @@ export function shimSocketPath(state: string, ns: string, id: string): string {
 
 /** Starts the real berth-shim: `setsid --fork node berth-shim.cjs serve ...`, stdio on /dev/null. */
 export class ProcessShimLauncher implements ShimLauncher {
-  constructor(private readonly shimBin: string, private readonly node = process.execPath) {}
+  /** berthRunc: the berth-runc CLI, for cleaning up after a dead shim that ran the library. */
+  constructor(private readonly shimBin: string, private readonly berthRunc: string, private readonly node = process.execPath) {}
+
+  cleanup(o: { id: string; bundle: string; runtime: string }): Promise<void> {
+    const argv = o.runtime === 'berth-runc' ? [this.node, this.berthRunc] : [o.runtime];
+    const args = [...argv.slice(1), '--root', join(o.bundle, 'shim', 'runtime'), 'delete', '--force', o.id];
+    return new Promise((resolve) => {
+      const child = spawn(argv[0]!, args, { stdio: 'ignore', env: process.env });
+      child.on('error', () => resolve());
+      child.on('exit', () => resolve());
+    });
+  }
 
   start(o: ShimStart): Promise<void> {
     const args = ['--fork', this.node, this.shimBin, 'serve', '--namespace', o.namespace, '--id', o.id, '--bundle', o.bundle, '--socket', o.socket, '--runtime', o.runtime];

@@ -132,6 +132,7 @@ describe('TaskManager with a fake shim', () => {
     await expect(d.tasks.kill('default', 'victim', '', 9, false)).rejects.toThrow(/already exited/);
     await d.tasks.delete('default', 'victim', false);
     expect(() => d.tasks.get('default', 'victim', '')).toThrow(/not found/);
+    expect(l.cleanups).toEqual(['victim']);
   });
 
   it('a shim found dead at start-up with its exit record on disk reports the true exit', async () => {

@@ -502,8 +502,12 @@ export class TaskManager {
         try { process.kill(t.shimPid, 'SIGKILL'); } catch { /* gone */ }
       }
       if (!shim) {
-        // No shim to do it: the container's processes are orphans now; end them.
-        for (const p of this.store.listProcesses(ns, id)) killOrphan(p.pid, t.bundle);
+        // No shim to do it: the container is an orphan now; have its runtime remove it.
+        let runtime = 'berth-runc';
+        try {
+          runtime = (JSON.parse(readFileSync(join(t.bundle, 'task.json'), 'utf8')) as { runtime?: string }).runtime ?? runtime;
+        } catch { /* the default */ }
+        await this.launcher.cleanup({ id, bundle: t.bundle, runtime });
       }
       rmSync(t.bundle, { recursive: true, force: true });
       try { rmdirSync(dirname(t.bundle)); } catch { /* other tasks of the namespace */ }
@@ -589,7 +593,7 @@ function exitFromShim(x: shimv1.IExit | undefined): ExitInfo {
 
 /** The exit record the shim keeps on disk (packages/shim/README.md), if it wrote one. */
 export function readExitRecord(bundle: string, execId: string): ExitInfo | undefined {
-  const file = join(bundle, 'shim', `exit-${execId || 'init'}.json`);
+  const file = join(bundle, 'shim', execId ? `exit-exec-${encodeURIComponent(execId)}.json` : 'exit-init.json');
   try {
     const r = JSON.parse(readFileSync(file, 'utf8')) as { exitStatus?: number; signal?: number; exitedAt?: string | number; exitedAtNs?: string | number; oomKilled?: boolean };
     let at = 0n;
@@ -634,18 +638,4 @@ function writeBundle(bundle: string, c: ContainerRecord, terminal: boolean): voi
   spec.process = proc;
   mkdirSync(bundle, { recursive: true, mode: 0o711 });
   writeAtomic(join(bundle, 'config.json'), JSON.stringify(spec, null, 2) + '\n');
-}
-
-/** SIGKILLs a container process left without its shim, if the pid is still a process of this bundle's container. */
-function killOrphan(pid: number, bundle: string): void {
-  if (!pid) return;
-  try {
-    // The container's processes run in their own root; a reused pid would be the host's.
-    const root = readFileSync(`/proc/${pid}/mountinfo`, 'utf8');
-    if (!root) return;
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // gone already
-  }
-  void bundle;
 }

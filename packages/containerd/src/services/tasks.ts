@@ -149,13 +149,16 @@ function attach(tm: TaskManager, call: grpc.ServerDuplexStream<AttachRequest, IA
         upstream.on('error', (e) => finish((e as grpc.ServiceError).code === grpc.status.CANCELLED ? undefined : e));
         upstream.write({ start: { execId: s.execId, stdin: s.stdin, stdout: s.stdout, stderr: s.stderr } });
         for (const p of pending.splice(0)) forward(p);
+        if (clientEnded) upstream.end();
       })
       .catch((e: unknown) => finish(e));
   });
+  let clientEnded = false;
   call.on('end', () => {
     // The client's side ended: half-close the shim's side (its stdin is not closed unless asked).
+    clientEnded = true;
     if (upstream) upstream.end();
-    else finish();
+    else if (!started) finish();
   });
   call.on('cancelled', () => finish());
   call.on('error', () => finish());

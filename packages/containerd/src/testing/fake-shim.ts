@@ -152,6 +152,12 @@ export class FakeLauncher implements ShimLauncher {
     return [...this.shims.values()].some((s) => s.pid === pid && s.alive);
   }
 
+  readonly cleanups: string[] = [];
+  cleanup(o: { id: string }): Promise<void> {
+    this.cleanups.push(o.id);
+    return Promise.resolve();
+  }
+
   get(id: string): FakeShim {
     const s = this.shims.get(id);
     if (!s) throw new Error(`no fake shim for ${id}`);

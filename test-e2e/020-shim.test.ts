@@ -3,7 +3,7 @@
 // numbers across a client's reconnect, other runtimes (runc, crun), a kill -9 of the shim, OOM.
 // Every test is leak-checked: no mount, cgroup, process, socket or fd of ours is left behind.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { useLeakCheck } from './support/index.js';
@@ -25,13 +25,21 @@ function useShims(): (spec: object, runtime?: string) => Shim {
   };
 }
 
-const RUNTIMES: Array<[string, (dir: string) => string]> = [
-  ['berth-runc (in-process)', () => 'berth-runc'],
-  ['runc', () => '/usr/sbin/runc'],
-  ['crun (wrapped)', (dir) => crunWrapper(dir)],
+const RUNTIMES: Array<[string, (dir: string) => string, string]> = [
+  ['berth-runc (in-process)', () => 'berth-runc', 'berth-runc'],
+  ['runc', () => '/usr/sbin/runc', 'runc'],
+  ['crun (wrapped)', (dir) => crunWrapper(dir), 'crun'],
 ];
 
-describe.each(RUNTIMES)('berth-shim lifecycle on %s', (_name, runtimeOf) => {
+/** Which runtime made a container, from the state it keeps under its --root. */
+function runtimeMark(stateDir: string): string {
+  const files = readdirSync(stateDir);
+  if (files.includes('status')) return 'crun';
+  const state = readFileSync(join(stateDir, 'state.json'), 'utf8');
+  return state.includes('"init_process_pid"') ? 'runc' : state.includes('"pidStartTime"') ? 'berth-runc' : 'unknown';
+}
+
+describe.each(RUNTIMES)('berth-shim lifecycle on %s', (_name, runtimeOf, mark) => {
   const shim = useShims();
   const make = (args: string[], terminal = false) => {
     const dir = scratch();
@@ -50,6 +58,8 @@ describe.each(RUNTIMES)('berth-shim lifecycle on %s', (_name, runtimeOf) => {
       expect(pid).toBeGreaterThan(0);
       expect((await s.call('state', {})).status).toBe(1); // created
       expect((await s.call('connect', { clientProtocol: 1 })).taskPid).toBe(pid);
+      // The runtime asked for is the one that made it: its own state files under the shim's --root.
+      expect(runtimeMark(join(s.bundle.dir, 'shim', 'runtime', s.id))).toBe(mark);
       await s.call('start', {});
       if (expected === 137) {
         expect((await s.call('state', {})).status).toBe(2); // running
@@ -81,6 +91,31 @@ describe.each(RUNTIMES)('berth-shim lifecycle on %s', (_name, runtimeOf) => {
       expect(existsSync(join(s.bundle.dir, 'shim'))).toBe(false);
       expect(s.cgroupPids()).toEqual([]);
     }
+  });
+
+  it('a created task that is never started is deleted: killed, its exit told, the shim gone', async () => {
+    const s = await make(LOOP).start();
+    const events = s.events();
+    const { pid } = await s.create();
+    expect(pidAlive(pid)).toBe(true);
+    const del = await s.call('delete', {});
+    expect(del.exit.exitStatus).toBe(137);
+    expect(pidAlive(pid)).toBe(false);
+    expect(await events.until((g) => g.some((e) => e.deleted))).toBe(true);
+    expect(events.kinds()).toEqual(['created', 'exited:init', 'deleted']);
+    events.close();
+    expect(await waitFor(() => !s.shimAlive() && !existsSync(s.socket))).toBe(true);
+  });
+
+  it("a create that fails reports the runtime's reason; Shutdown then ends the shim", async () => {
+    const s = await make(['/no/such/binary']).start();
+    const err = await s.create().catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toMatch(/no\/such\/binary|no such file/i);
+    expect(s.cgroupPids()).toEqual([]);
+    await expect(s.call('state', {})).rejects.toThrow(/NOT_FOUND/);
+    await s.call('shutdown', {});
+    expect(await waitFor(() => !s.shimAlive() && !existsSync(s.socket))).toBe(true);
   });
 
   it('exec with its exit code; kill, pause, resume, pids, stats', async () => {

@@ -48,6 +48,8 @@ export class EventJournal {
     this.kept = this.kept.filter((e) => e.seq > this.acked);
     this.next = Math.max(this.acked, ...this.kept.map((e) => e.seq)) + 1;
     this.fd = openSync(path, 'a', 0o600);
+    // End a torn last line, so the next event starts a line of its own.
+    if (text && !text.endsWith('\n')) writeSync(this.fd, '\n');
   }
 
   /** The last seq given out (0 before the first). */

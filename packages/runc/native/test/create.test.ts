@@ -263,6 +263,44 @@ describe('create: process attributes', () => {
   });
 });
 
+describe('create: cgroup joins that need no global lock', () => {
+  // A v1 `tasks` file gets "0" (the helper's one thread); a cgroup2 directory is entered by
+  // clone3(CLONE_INTO_CGROUP). Both foreground and with CLONE_PARENT, whose exit signal clone3
+  // must leave unset.
+  it.each([1, 0])('places the process in v1 and cgroup2 cgroups (foreground %i)', async (foreground) => {
+    const name = `berth-init-join-${process.pid}-${Date.now()}-${foreground}`;
+    const v1 = `/sys/fs/cgroup/pids/${name}`;
+    const v2 = `/sys/fs/cgroup/unified/${name}`;
+    for (const cg of [v1, v2]) {
+      mkdirSync(cg);
+      cgroups.push(cg);
+    }
+    const run = new Run(containerPlan(rootfs, ['sleep', '30'], [['foreground', foreground], ['cgroup', `${v1}/tasks`], ['cgroup', `${v2}/cgroup.procs`]]), { dir });
+    await run.waitFor('ready');
+    const procCgroup = readFileSync(`/proc/${run.pid}/cgroup`, 'utf8');
+    expect(procCgroup).toMatch(new RegExp(`^\\d+:pids:/${name}$`, 'm'));
+    expect(procCgroup).toMatch(new RegExp(`^0::/${name}$`, 'm'));
+    process.kill(run.pid, 'SIGKILL');
+    if (foreground) expect(await run.exitStatus()).toBe(137);
+    else await waitUntilGone(run.pid);
+  });
+});
+
+/** A CLONE_PARENT child is this worker's: wait until it is a zombie or gone, so its cgroups empty. */
+async function waitUntilGone(pid: number): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    let stat = '';
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      return;
+    }
+    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`process ${pid} did not die`);
+}
+
 describe('create: hooks', () => {
   it('pauses for hooks, runs createContainer with the state on stdin and startContainer inside', async () => {
     const stateFile = join(dir, 'hook-state.json');

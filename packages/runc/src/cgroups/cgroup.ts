@@ -9,14 +9,19 @@ export interface CgroupStats {
 
 /**
  * One container's cgroup, whichever hierarchy holds it. The runtime creates it before the
- * container's init starts (the helper joins `procsFiles()`), and removes it after the init dies.
+ * container's init starts (the helper joins through `joinFiles()`), and removes it after the init dies.
  */
 export interface Cgroup {
   readonly version: 1 | 2;
   /** The container's path inside the hierarchy, e.g. /berth/abc. */
   readonly path: string;
-  /** Absolute cgroup.procs files a process writes its pid to in order to join. */
+  /** Absolute cgroup.procs files: the processes in the cgroup. */
   procsFiles(): string[];
+  /**
+   * The files a single-threaded process writes to in order to join: v1's `tasks` (the caller
+   * writes "0", which the kernel moves without cgroup.procs' global lock), v2's cgroup.procs.
+   */
+  joinFiles(): string[];
   /** Absolute directories of the cgroup, one per v1 hierarchy or one for v2, keyed by name. */
   directories(): Record<string, string>;
   create(resources?: Resources): void;

@@ -27,6 +27,8 @@ describe('cgroup v1', () => {
     expect(readFileSync(join(dirs.cpu!, 'cpu.shares'), 'utf8').trim()).toBe('512');
     expect(readFileSync(join(dirs.devices!, 'devices.list'), 'utf8').trim()).toBe('c 1:3 rwm');
     expect(readFileSync(join(dirs.cpuset!, 'cpuset.cpus'), 'utf8').trim()).not.toBe('');
+    expect(cg.joinFiles()).toContain(join(dirs.pids!, 'tasks'));
+    expect(cg.joinFiles().every((f) => f.endsWith('/tasks') || f.includes('/unified/'))).toBe(true);
     cg.update({ pids: { limit: 0 } });
     expect(readFileSync(join(dirs.pids!, 'pids.max'), 'utf8').trim()).toBe('max');
     await cg.destroy();

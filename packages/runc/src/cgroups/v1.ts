@@ -49,6 +49,11 @@ export class CgroupV1 implements Cgroup {
     return Object.values(this.dirs).map((d) => join(d, 'cgroup.procs'));
   }
 
+  joinFiles(): string[] {
+    // The unified hierarchy of hybrid mode is v2: no tasks file there.
+    return Object.entries(this.dirs).map(([name, d]) => join(d, name === 'unified' ? 'cgroup.procs' : 'tasks'));
+  }
+
   private dir(controller: string): string | undefined {
     return this.dirs[controller];
   }

@@ -40,6 +40,10 @@ export class CgroupV2 implements Cgroup {
     return [join(this.dir, 'cgroup.procs')];
   }
 
+  joinFiles(): string[] {
+    return this.procsFiles();
+  }
+
   create(resources?: Resources): void {
     mkdirSync(this.dir, { recursive: true });
     this.enableControllers();

@@ -27,7 +27,7 @@ export async function exec(ctx: RuntimeContext, id: string, opts: ExecOptions): 
   const plan = execPlan({
     initPid: record.pid,
     namespaces: record.namespaces,
-    cgroupProcsFiles: openCgroup(record.cgroupPath).procsFiles(),
+    cgroupJoinFiles: openCgroup(record.cgroupPath).joinFiles(),
     process: opts.process,
     ...(record.seccomp ? { seccomp: record.seccomp } : {}),
     foreground: !opts.detach,

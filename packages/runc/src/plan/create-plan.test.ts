@@ -30,7 +30,7 @@ describe('create plan', () => {
 
   it('joins the cgroups and unshares the namespaces before anything else', () => {
     const p = plan();
-    expect(p.slice(0, 4)).toEqual([['mode', 'create'], ['foreground', 0], ['cgroup', '/sys/fs/cgroup/memory/c1/cgroup.procs'], ['cgroup', '/sys/fs/cgroup/cpu,cpuacct/c1/cgroup.procs']]);
+    expect(p.slice(0, 4)).toEqual([['mode', 'create'], ['foreground', 0], ['cgroup', '/sys/fs/cgroup/memory/c1/tasks'], ['cgroup', '/sys/fs/cgroup/cpu,cpuacct/c1/tasks']]);
     expect(p.filter((r) => r[0] === 'unshare').map((r) => r[1])).toEqual(['pid', 'net', 'ipc', 'uts', 'mnt', 'cgroup']);
   });
 

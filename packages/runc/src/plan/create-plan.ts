@@ -33,7 +33,7 @@ export function createPlan(input: CreatePlanInput): PlanRecord[] {
   const r: PlanRecord[] = [['mode', 'create'], ['foreground', input.foreground ? 1 : 0]];
 
   if (proc.oomScoreAdj !== undefined) r.push(['oom', proc.oomScoreAdj]);
-  for (const file of input.cgroup.procsFiles()) r.push(['cgroup', file]);
+  for (const file of input.cgroup.joinFiles()) r.push(['cgroup', file]);
   for (const ns of namespaces) r.push(ns.path ? ['setns', NS_PROC_NAME[ns.type], ns.path] : ['unshare', NS_PROC_NAME[ns.type]]);
   for (const m of linux.uidMappings ?? []) r.push(['uidmap', m.containerID, m.hostID, m.size]);
   for (const m of linux.gidMappings ?? []) r.push(['gidmap', m.containerID, m.hostID, m.size]);

@@ -7,7 +7,7 @@ export interface ExecPlanInput {
   /** The container's init, whose namespaces the new process joins. */
   initPid: number;
   namespaces: readonly Namespace[];
-  cgroupProcsFiles: readonly string[];
+  cgroupJoinFiles: readonly string[];
   process: Process;
   seccomp?: Seccomp;
   foreground: boolean;
@@ -19,7 +19,7 @@ export interface ExecPlanInput {
 export function execPlan(input: ExecPlanInput): PlanRecord[] {
   const r: PlanRecord[] = [['mode', 'exec'], ['foreground', input.foreground ? 1 : 0]];
   if (input.process.oomScoreAdj !== undefined) r.push(['oom', input.process.oomScoreAdj]);
-  for (const file of input.cgroupProcsFiles) r.push(['cgroup', file]);
+  for (const file of input.cgroupJoinFiles) r.push(['cgroup', file]);
   for (const ns of input.namespaces) {
     const name = NS_PROC_NAME[ns.type];
     r.push(['setns', name, `/proc/${input.initPid}/ns/${name}`]);

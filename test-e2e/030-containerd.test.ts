@@ -3,11 +3,12 @@
 // true codes and times; logs are whole; a TTY answers after re-attach; a shim killed -9 is
 // reported with a clear reason and touches nothing else; berth-ctr's commands; nothing is left.
 import { createHash, randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempRoots, testRootfs, useLeakCheck } from './support/index.js';
-import { Containerd, big, logBytes, n, prerequisites, readLog, sleep, spec, waitFor } from './030-containerd-support.js';
+import { Containerd, big, ctrBin, logBytes, n, prerequisites, readLog, sleep, spec, waitFor } from './030-containerd-support.js';
 
 const RUNNING = 2;
 const STOPPED = 3;
@@ -207,5 +208,37 @@ describe('berth-containerd', () => {
     const missing = await d.ctr(['tasks', 'kill', 'nope']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^berth-ctr: task nope: not found/);
+  });
+
+  it('berth-ctr run -t: a real terminal of the size of the caller\'s, and the container\'s exit code', async () => {
+    const d = containerd();
+    await d.start();
+    const id = `tty-${randomBytes(3).toString('hex')}`;
+    // script(1) gives berth-ctr a real pty, as a user's terminal.
+    const cmd = `stty rows 30 cols 100; exec ${process.execPath} ${ctrBin} --address ${d.socket} run -t --rm --rootfs ${testRootfs()} ${id} sh -c 'tty; stty size; exit 5'`;
+    const r = await new Promise<{ code: number; out: string }>((resolve) => {
+      execFile('script', ['-qec', cmd, '/dev/null'], { timeout: 30_000 }, (err, stdout) => {
+        resolve({ code: err ? Number((err as { code?: number }).code ?? -1) : 0, out: stdout });
+      });
+    });
+    expect(r.out).toMatch(/\/dev\/pts\/\d+\r*\n30 100\r*\n/);
+    expect(r.code).toBe(5);
+    expect((await d.ctr(['containers', 'ls', '-q'])).stdout).toBe('');
+  });
+
+  it('runs on Debian\'s runc given by path, and cleans up after its shim is killed', async () => {
+    const d = containerd();
+    await d.start();
+    const id = `runc-${randomBytes(3).toString('hex')}`;
+    const run = await d.ctr(['run', '--rm', '--runtime', '/usr/sbin/runc', '--rootfs', testRootfs(), `${id}-once`, 'sh', '-c', 'echo on-runc; exit 6']);
+    expect(run.stdout).toBe('on-runc\n');
+    expect(run.code, run.stderr).toBe(6);
+    expect((await d.ctr(['run', '-d', '--runtime', '/usr/sbin/runc', '--rootfs', testRootfs(), id, 'sleep', '1000'])).code).toBe(0);
+    const t = await d.call('tasks', 'get', { containerId: id });
+    process.kill(t.process.shimPid, 'SIGKILL');
+    expect(await waitFor(async () => (await d.call('tasks', 'get', { containerId: id })).process.status === STOPPED)).toBe(true);
+    const rm = await d.ctr(['tasks', 'rm', id]);
+    expect(rm.code, rm.stderr).toBe(0);
+    expect(await waitFor(() => { try { process.kill(n(t.process.pid), 0); return false; } catch { return true; } }), 'runc delete --force ended the orphan').toBe(true);
   });
 });

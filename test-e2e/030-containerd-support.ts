@@ -38,7 +38,7 @@ export function prerequisites(): void {
 const rand = (): string => Math.random().toString(16).slice(2, 8);
 
 /** A spec as ctr's default, with a cgroup of its own (one level, so nothing is left above it). */
-export function spec(id: string, args: string[], o: { terminal?: boolean; mounts?: object[] } = {}): Buffer {
+export function spec(id: string, args: string[], o: { terminal?: boolean; mounts?: object[]; memoryLimit?: number } = {}): Buffer {
   const caps = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID', 'CAP_NET_BIND_SERVICE', 'CAP_AUDIT_WRITE'];
   return Buffer.from(JSON.stringify({
     ociVersion: '1.0.2-dev',
@@ -58,6 +58,7 @@ export function spec(id: string, args: string[], o: { terminal?: boolean; mounts
     ],
     linux: {
       cgroupsPath: `/berth-e2e-${rand()}-${id}`,
+      ...(o.memoryLimit ? { resources: { memory: { limit: o.memoryLimit, swap: o.memoryLimit } } } : {}),
       namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'network' }],
       maskedPaths: ['/proc/kcore', '/proc/keys', '/sys/firmware'],
       readonlyPaths: ['/proc/sys', '/proc/sysrq-trigger'],

@@ -38,7 +38,7 @@ function useContainerd(): () => Containerd {
   };
 }
 
-async function runTask(d: Containerd, id: string, args: string[], o: { terminal?: boolean; mounts?: object[]; stdin?: boolean } = {}): Promise<number> {
+async function runTask(d: Containerd, id: string, args: string[], o: { terminal?: boolean; mounts?: object[]; stdin?: boolean; memoryLimit?: number } = {}): Promise<number> {
   await d.call('containers', 'create', { container: { id, runtime: { name: 'berth-runc' }, specJson: spec(id, args, o), rootfs: testRootfs() } });
   await d.call('tasks', 'create', { containerId: id, terminal: Boolean(o.terminal), stdin: Boolean(o.stdin || o.terminal), rows: 24, cols: 80 });
   const r = await d.call('tasks', 'start', { containerId: id });
@@ -165,6 +165,18 @@ describe('berth-containerd', () => {
     expect(rm.stderr).toContain('shim died; container state unknown');
     expect(await waitFor(() => { try { process.kill(n(v.process.pid), 0); return false; } catch { return true; } }), 'the orphaned container is gone').toBe(true);
     expect((await d.call('tasks', 'get', { containerId: 'bystander' })).process.status).toBe(RUNNING);
+  });
+
+  it('a memory hog is reported OOM-killed: /tasks/oom before its one /tasks/exit', async () => {
+    const d = containerd();
+    await d.start();
+    await runTask(d, 'hog', ['sh', '-c', 'x=0123456789; while true; do x=$x$x; done'], { memoryLimit: 32 << 20 });
+    const w = await d.call('tasks', 'wait', { containerId: 'hog' });
+    expect(w.exitStatus, d.log()).toBe(137);
+    expect(w.oomKilled).toBe(true);
+    expect((await d.call('tasks', 'get', { containerId: 'hog' })).process.oomKilled).toBe(true);
+    const topics = (await d.events('/tasks/')).filter((e) => e.containerId === 'hog').map((e) => e.topic);
+    expect(topics).toEqual(['/tasks/create', '/tasks/start', '/tasks/oom', '/tasks/exit']);
   });
 
   it('berth-ctr: run, containers, tasks, exec, pause, metrics, events, namespaces', async () => {

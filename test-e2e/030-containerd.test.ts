@@ -3,7 +3,7 @@
 // true codes and times; logs are whole; a TTY answers after re-attach; a shim killed -9 is
 // reported with a clear reason and touches nothing else; berth-ctr's commands; nothing is left.
 import { createHash, randomBytes } from 'node:crypto';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -236,6 +236,28 @@ describe('berth-containerd', () => {
     expect(r.out).toMatch(/\/dev\/pts\/\d+\r*\n30 100\r*\n/);
     expect(r.code).toBe(5);
     expect((await d.ctr(['containers', 'ls', '-q'])).stdout).toBe('');
+
+    // A detached interactive shell, berth-containerd killed and restarted, then `tasks attach`
+    // from a terminal: it answers, and attach exits with the shell's code.
+    expect((await d.ctr(['run', '-d', '-t', '--rootfs', testRootfs(), id, 'sh'])).code).toBe(0);
+    await d.kill9();
+    await d.start();
+    const attach = `exec ${process.execPath} ${ctrBin} --address ${d.socket} tasks attach ${id}`;
+    const a = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn('script', ['-qec', attach, '/dev/null'], { stdio: ['pipe', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        resolve({ code, out });
+      });
+      setTimeout(() => child.stdin.write('echo $((6*7)); exit 3\n'), 1000);
+    });
+    expect(a.out).toContain('42');
+    expect(a.code).toBe(3);
+    expect((await d.ctr(['tasks', 'rm', id])).code).toBe(0);
+    expect((await d.ctr(['containers', 'rm', id])).code).toBe(0);
   });
 
   it('runs on Debian\'s runc given by path, and cleans up after its shim is killed', async () => {

@@ -15,7 +15,7 @@ node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)
   || { echo "setup: Node.js >= 20 is required (found $(node --version))" >&2; exit 1; }
 
 packages=(busybox-static libseccomp-dev runc crun docker.io containerd tini jq hyperfine
-  build-essential pkg-config iproute2)
+  build-essential pkg-config iproute2 umoci skopeo zstd attr)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -10,7 +10,8 @@
         "src/fd.cc",
         "src/process.cc",
         "src/tty.cc",
-        "src/console.cc"
+        "src/console.cc",
+        "src/extract.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "_GNU_SOURCE"],

@@ -19,6 +19,21 @@ export interface ReceivedFd {
   data: Buffer;
 }
 
+/** An entry as lstatAt reports it (never followed). Times are nanoseconds since the epoch. */
+export interface StatAt {
+  /** st_mode: type and permission bits. */
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  ino: number;
+  nlink: number;
+  rdevMajor: number;
+  rdevMinor: number;
+  atimeNs: bigint;
+  mtimeNs: bigint;
+}
+
 /**
  * berth_native, the N-API addon (packages/runc/native/addon): the system calls Node cannot make.
  * Every fd it creates is O_CLOEXEC and blocking. Failing calls throw Errors shaped like Node's
@@ -75,6 +90,40 @@ export interface BerthNative {
    * EPROTO if the peer sent no fd.
    */
   receiveConsole(socketPath: string, timeoutMs: number): Promise<{ fd: number; name: string }>;
+
+  // Extraction inside a root (src/extract.cc). `path` is relative to the root directory `rootFd`
+  // ("." is the root itself); its parent is resolved with openat2(RESOLVE_IN_ROOT |
+  // RESOLVE_NO_MAGICLINKS), so `..` and symlinks (absolute or relative) never lead out of the
+  // root, and its last component is never followed.
+
+  /** An O_PATH directory fd for `path`, to pass as rootFd. Close it with fs.closeSync. */
+  openRoot(path: string): number;
+  /** openat2 inside the root with `flags | O_NOFOLLOW | O_CLOEXEC`: a symlink at `path` fails ELOOP. */
+  openAt(rootFd: number, path: string, flags: number, mode: number): number;
+  /** mkdirat (mode is then masked by the umask: set the exact mode with chmodAt). */
+  mkdirAt(rootFd: number, path: string, mode: number): void;
+  /** symlinkat; the target is stored as given (it is resolved only in the container's root). */
+  symlinkAt(rootFd: number, path: string, target: string): void;
+  /** linkat: a hard link at `path` to `target`, both resolved inside the root, neither followed. */
+  linkAt(rootFd: number, target: string, path: string): void;
+  /** mknodat: `mode` includes the type (S_IFCHR, S_IFBLK or S_IFIFO for a FIFO). */
+  mknodAt(rootFd: number, path: string, mode: number, major: number, minor: number): void;
+  /** overlayfs' whiteout at `path`: a character device 0:0. */
+  whiteoutAt(rootFd: number, path: string): void;
+  /** fchownat(AT_SYMLINK_NOFOLLOW). */
+  lchownAt(rootFd: number, path: string, uid: number, gid: number): void;
+  /** fchmodat(AT_SYMLINK_NOFOLLOW): the full mode incl. setuid/setgid/sticky; EOPNOTSUPP on a symlink. */
+  chmodAt(rootFd: number, path: string, mode: number): void;
+  /** utimensat(AT_SYMLINK_NOFOLLOW), times in nanoseconds since the epoch. */
+  lutimesAt(rootFd: number, path: string, atimeNs: bigint, mtimeNs: bigint): void;
+  /** lsetxattr (binary values kept); `trusted.overlay.opaque` = "y" marks an opaque directory. */
+  lsetxattrAt(rootFd: number, path: string, name: string, value: Buffer): void;
+  /** Every extended attribute of `path` (llistxattr + lgetxattr), name to raw value. */
+  lgetxattrsAt(rootFd: number, path: string): Record<string, Buffer>;
+  /** fstatat(AT_SYMLINK_NOFOLLOW), or null when nothing is there (or a parent is missing). */
+  lstatAt(rootFd: number, path: string): StatAt | null;
+  /** Removes a non-directory, or a directory tree (never following symlinks); false if nothing was there. */
+  removeAt(rootFd: number, path: string): boolean;
 }
 
 let loaded: BerthNative | undefined;

@@ -26,5 +26,6 @@ void InitFd(Napi::Env env, Napi::Object exports);
 void InitProcess(Napi::Env env, Napi::Object exports);
 void InitTty(Napi::Env env, Napi::Object exports);
 void InitConsole(Napi::Env env, Napi::Object exports);
+void InitExtract(Napi::Env env, Napi::Object exports);
 
 }  // namespace berth

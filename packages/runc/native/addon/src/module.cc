@@ -7,6 +7,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   berth::InitProcess(env, exports);
   berth::InitTty(env, exports);
   berth::InitConsole(env, exports);
+  berth::InitExtract(env, exports);
   return exports;
 }
 

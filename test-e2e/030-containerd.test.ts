@@ -212,7 +212,7 @@ describe('berth-containerd', () => {
     const rm = await d.ctr(['tasks', 'rm', id]);
     expect(rm.stderr).toContain('exit with non-zero exit code 137');
     expect((await d.ctr(['containers', 'rm', id])).code).toBe(0);
-    const events = (await d.ctr(['events', '--since', '0'], 5000)).stdout;
+    const events = (await d.ctr(['events', '--since', '0'], 2500)).stdout;
     const topics = events.split('\n').filter(Boolean).map((l) => l.split(' ')[2]);
     expect(topics.filter((t) => t === '/tasks/exit')).toHaveLength(3); // the run, the exec, the kill
     expect(topics).toEqual(expect.arrayContaining(['/containers/create', '/tasks/create', '/tasks/start', '/tasks/exec-added', '/tasks/exec-started', '/tasks/paused', '/tasks/resumed', '/tasks/delete', '/containers/delete']));

@@ -23,6 +23,7 @@ export class Reaper {
   private readonly watched = new Map<number, Array<(r: Reaped) => void>>();
   private readonly unclaimed = new Map<number, Reaped>();
   private readonly libuvChildren = new Set<number>();
+  private readonly notChild = new Set<number>();
 
   constructor(
     private readonly native: BerthNative,
@@ -69,6 +70,7 @@ export class Reaper {
       if (!r) continue;
       const waiters = this.watched.get(pid) ?? [];
       this.watched.delete(pid);
+      this.notChild.delete(pid);
       for (const w of waiters) w(r);
     }
     let children: number[];
@@ -94,7 +96,10 @@ export class Reaper {
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       if (e.code !== 'ECHILD') this.onError(`waitpid ${pid}: ${e.message}`);
-      else if (this.watched.has(pid)) this.onError(`waitpid ${pid}: not a child of the shim`);
+      else if (this.watched.has(pid) && !this.notChild.has(pid)) {
+        this.notChild.add(pid); // said once; it may still become ours (a runtime CLI exiting)
+        this.onError(`waitpid ${pid}: not (yet) a child of the shim`);
+      }
       return undefined;
     }
     if (!w) return undefined;

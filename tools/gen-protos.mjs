@@ -34,6 +34,8 @@ function run(tool, args) {
     cwd: root,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
+    // A package with many messages makes several MB of static code (berth.engine.v1).
+    maxBuffer: 256 * 1024 * 1024,
   });
 }
 

@@ -263,9 +263,12 @@ describe('berth-shim: the log, attach and events (berth-runc in-process)', () =>
     await sleep(50);
     a.send('world\n');
     expect(await waitFor(() => b.stdout.toString() === 'world\n'), b.stdout.toString()).toBe(true);
-    a.call.end(); // the first client's input ends: stdin_once closes the container's stdin
+    a.call.end(); // the first client's input ends (echo x | docker run -i): stdin_once closes the container's stdin
     expect((await s.wait()).exitStatus).toBe(0);
-    expect(await waitFor(() => b.ended)).toBe(true);
+    expect(await waitFor(() => a.ended && b.ended)).toBe(true);
+    // The half-closed client still got the output up to the exit.
+    expect(a.stdout.toString()).toBe('ready\nhello\nworld\ncat-ended\n');
+    expect(a.exit?.exitStatus).toBe(0);
     expect(b.stdout.toString()).toBe('world\ncat-ended\n');
     expect(b.exit?.exitStatus).toBe(0);
     expect(s.logBytes().toString()).toBe('ready\nhello\nworld\ncat-ended\n');

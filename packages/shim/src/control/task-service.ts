@@ -316,8 +316,11 @@ export class TaskService {
     } catch (err) {
       throw ShimError.invalid(`process_json is not valid JSON: ${(err as Error).message}`);
     }
-    const terminal = req.terminal || (process as { terminal?: boolean }).terminal === true;
-    (process as { terminal?: boolean }).terminal = terminal;
+    const proc = process as { terminal?: boolean; consoleSize?: { height: number; width: number } };
+    const terminal = req.terminal || proc.terminal === true;
+    proc.terminal = terminal;
+    // An exec runs as soon as the runtime makes it: its size must come with it, not after.
+    if (terminal && req.rows && req.cols) proc.consoleSize = { height: req.rows, width: req.cols };
     this.procs.set(req.execId, { execId: req.execId, pid: 0, status: 'new', paused: false, terminal, stdin: req.stdin, stdinOnce: false, rows: req.rows, cols: req.cols, process, hub: new AttachHub(), waiters: [] });
     this.publish({ execAdded: { execId: req.execId } });
     return {};
@@ -426,15 +429,18 @@ export class TaskService {
     let detach: (() => void) | undefined;
     let p: Proc | undefined;
     let withStdin = false;
-    let closedStdin = false;
+    let inputEnded = false;
+    // The client's input ended (its half-close, or it left): with stdin_once the process's stdin
+    // closes. Output goes on to a client that only half-closed, until the exit.
+    const endInput = () => {
+      if (inputEnded) return;
+      inputEnded = true;
+      if (p && withStdin && p.stdinOnce) p.io?.closeStdin();
+    };
     const leave = () => {
       detach?.();
       detach = undefined;
-      // stdin_once: the first attached client's input ending closes the process's stdin.
-      if (p && withStdin && p.stdinOnce && !closedStdin) {
-        closedStdin = true;
-        p.io?.closeStdin();
-      }
+      endInput();
     };
     call.on('data', (req: import('@berth/api/berth/shim/v1').AttachRequest) => {
       try {
@@ -445,9 +451,9 @@ export class TaskService {
           detach = p.hub.add(call, { stdout: req.start.stdout === true, stderr: req.start.stderr === true });
           return;
         }
-        if (req.stdin && req.stdin.length && withStdin) p.io?.writeStdin(Buffer.from(req.stdin));
+        if (req.stdin && req.stdin.length && withStdin && !inputEnded) p.io?.writeStdin(Buffer.from(req.stdin));
         else if (req.closeStdin) {
-          closedStdin = true;
+          inputEnded = true;
           p.io?.closeStdin();
         } else if (req.resize) p.io?.resize(req.resize.rows ?? 0, req.resize.cols ?? 0);
       } catch (err) {
@@ -455,7 +461,7 @@ export class TaskService {
         call.destroy(Object.assign(new Error(s.details), { code: s.code, details: s.details }));
       }
     });
-    call.on('end', leave);
+    call.on('end', endInput);
     call.on('cancelled', leave);
     call.on('error', leave);
     call.on('close', leave);

@@ -14,7 +14,7 @@
  * keeps it); a hard link to a file that is only in a lower layer copies that file up first.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, constants as C, readSync, writeSync } from 'node:fs';
+import { closeSync, constants as C, readdirSync, readSync, writeSync } from 'node:fs';
 import { posix } from 'node:path';
 import { loadAddon, type BerthNative } from '@berth/runc';
 import { InvalidArgumentError } from '../errdefs.js';
@@ -82,7 +82,16 @@ export async function applyLayer(upper: string, lowers: string[], stream: AsyncI
       hash.update(c);
       size += c.length;
     });
-    for await (const entry of readTar(tarBytes)) await ex.entry(entry.header, entry.body);
+    for await (const entry of readTar(tarBytes)) {
+      try {
+        await ex.entry(entry.header, entry.body);
+      } catch (e) {
+        if (e instanceof LayerPathError || !(e as NodeJS.ErrnoException).code) throw e;
+        // A system call failed on this entry: name the entry. Symlinks are followed only inside
+        // the root, so one pointing out ends in ENOENT here rather than outside.
+        throw new LayerPathError(`layer entry ${JSON.stringify(entry.header.name)}: ${(e as Error).message} (paths resolve inside the layer's root)`, { cause: e });
+      }
+    }
     ex.finish();
   } finally {
     closeSync(root);
@@ -154,10 +163,55 @@ class Extractor {
     }
   }
 
-  /** Copies a non-directory from the nearest lower layer up into the upper (for hard links). */
+  private readonly linkGroups = new Map<number, Map<number, string[]>>();
+
+  /** Paths of multiply-linked files in one lower layer, by inode (walked once, when needed). */
+  private groups(fd: number): Map<number, string[]> {
+    let g = this.linkGroups.get(fd);
+    if (g) return g;
+    g = new Map();
+    const walk = (dir: string): void => {
+      const dfd = this.n.openAt(fd, dir || '.', C.O_RDONLY | C.O_DIRECTORY, 0);
+      let names: string[];
+      try {
+        names = readdirSync(`/proc/self/fd/${dfd}`);
+      } finally {
+        closeSync(dfd);
+      }
+      for (const name of names) {
+        const p = dir ? `${dir}/${name}` : name;
+        const st = this.n.lstatAt(fd, p);
+        if (!st) continue;
+        if (isDir(st)) walk(p);
+        else if (st.nlink > 1) g!.set(st.ino, [...(g!.get(st.ino) ?? []), p]);
+      }
+    };
+    walk('');
+    this.linkGroups.set(fd, g);
+    return g;
+  }
+
+  /**
+   * Copies a file from the nearest lower layer up into the upper, for a hard link to it. Its
+   * other names in that layer are linked to the copy too, so the link count and the shared inode
+   * look as they would in one extracted tree (as umoci and tar make it), not split across layers.
+   */
   private copyUp(path: string): void {
     const below = this.lower(path);
     if (!below || !isReg(below.st)) throw new LayerPathError(`hard link target ${JSON.stringify(path)} is not a file in this layer or the layers below`);
+    this.copyFile(path, below);
+    if (below.st.nlink > 1) {
+      for (const other of this.groups(below.fd).get(below.st.ino) ?? []) {
+        if (other === path || this.n.lstatAt(this.root, other)) continue;
+        const seen = this.lower(other);
+        if (seen?.fd !== below.fd || seen.st.ino !== below.st.ino) continue; // hidden or replaced above
+        this.parents(other);
+        this.n.linkAt(this.root, path, other);
+      }
+    }
+  }
+
+  private copyFile(path: string, below: { fd: number; st: Stat }): void {
     this.parents(path);
     const src = this.n.openAt(below.fd, path, C.O_RDONLY, 0);
     try {

@@ -114,6 +114,10 @@ describe.each(RUNTIMES)('berth-shim lifecycle on %s', (_name, runtimeOf, mark) =
     expect((err as Error).message).toMatch(/no\/such\/binary|no such file/i);
     expect(s.cgroupPids()).toEqual([]);
     await expect(s.call('state', {})).rejects.toThrow(/NOT_FOUND/);
+    // Again, with a terminal: the console socket's listener goes with the failure.
+    const t0 = Date.now();
+    await expect(s.create({ terminal: true })).rejects.toThrow(/no\/such\/binary|no such file/i);
+    expect(Date.now() - t0).toBeLessThan(5000);
     await s.call('shutdown', {});
     expect(await waitFor(() => !s.shimAlive() && !existsSync(s.socket))).toBe(true);
   });

@@ -60,10 +60,16 @@ export class EventJournal {
   /** Numbers, persists (append + fsync) and then streams one event. */
   publish(body: Record<string, unknown>): JournalEvent {
     const e: JournalEvent = { seq: this.next++, ns: nowNs().toString(), body };
-    writeSync(this.fd, JSON.stringify(e) + '\n');
-    fsyncSync(this.fd);
+    let failure: unknown;
+    try {
+      writeSync(this.fd, JSON.stringify(e) + '\n');
+      fsyncSync(this.fd);
+    } catch (err) {
+      failure = err; // told anyway (kept in memory): a lost event is worse than one not on disk
+    }
     this.kept.push(e);
     for (const l of this.listeners) l(e);
+    if (failure) throw failure;
     return e;
   }
 

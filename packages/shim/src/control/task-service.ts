@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import * as grpc from '@grpc/grpc-js';
@@ -179,6 +180,10 @@ export class TaskService {
       if (master) io.attachMaster((await master).fd, p.rows, p.cols);
     } catch (err) {
       io.dispose();
+      // Release receiveConsole's listener (and its pool thread) now, not at its timeout, and
+      // close a master that came before the runtime failed.
+      if (consoleSocket) connect(consoleSocket).on('error', () => {}).end();
+      master?.then(({ fd }) => closeSync(fd), () => {});
       throw err;
     } finally {
       io.closeContainerEnds();
@@ -237,8 +242,13 @@ export class TaskService {
     const oomKilled = isInit && oomKillCount(this.cgroup) > this.oomBefore;
     const ns = nowNs();
     const record: ExitRecord = { pid: r.pid, exitStatus: r.exitStatus, signal: r.signal, exitedAt: rfc3339Nano(ns), exitedAtNs: ns.toString(), oomKilled };
-    // Durable before anyone is told (contract 7).
-    writeExitRecord(this.o.dir, p.execId, record);
+    // Durable before anyone is told (contract 7). Should the disk refuse, the exit is still
+    // told: a Wait that never returns would be worse than a record that is missing.
+    try {
+      writeExitRecord(this.o.dir, p.execId, record);
+    } catch (err) {
+      this.o.log('error', `cannot write the exit record of ${p.execId || 'the init'}: ${(err as Error).message}`);
+    }
     this.o.log('debug', `${p.execId || 'init'} (pid ${r.pid}) ended with ${r.exitStatus}${oomKilled ? ' (OOM kill)' : ''}`);
     p.status = 'stopped';
     p.paused = false;
@@ -296,10 +306,10 @@ export class TaskService {
     const p = this.proc(req.execId);
     const signal = req.signal || 15;
     if (p.status === 'stopped' || p.exit) throw ShimError.notFound(`${p.execId ? 'exec ' + p.execId : 'container ' + this.o.id}: process already finished`);
+    if (p.status === 'new') throw ShimError.precondition(`${p.execId ? 'exec ' + p.execId : 'container ' + this.o.id} has not been ${p.execId ? 'started' : 'created'} yet`);
     if (p.execId === '') {
       await this.runtime!.kill(this.o.id, signal, req.all);
     } else {
-      if (!p.pid) throw ShimError.precondition(`exec ${p.execId} has not been started`);
       process.kill(p.pid, signal);
     }
     return {};
@@ -493,7 +503,11 @@ export class TaskService {
   }
 
   private publish(body: Record<string, unknown>): void {
-    this.o.journal.publish(body);
+    try {
+      this.o.journal.publish(body);
+    } catch (err) {
+      this.o.log('error', `cannot persist event ${Object.keys(body)[0]}: ${(err as Error).message}`);
+    }
   }
 
   private toEvent(e: JournalEvent): IEvent {

@@ -1,6 +1,8 @@
 // berth-shim: one per container; its parent, its stdio and log, its exit status. See README.md.
 import { appendFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import type { BerthNative } from '@berth/runc';
 import { Command } from 'commander';
 import pkg from '../package.json' with { type: 'json' };
 
@@ -13,15 +15,20 @@ interface ServeOptions {
   debug?: boolean;
 }
 
-/** The addon and helper live in berth-runc's native/build: beside an install, or in the repo. */
-function locateNative(): void {
-  if (process.env.BERTH_RUNC_NATIVE_DIR) return;
-  for (const dir of [join(__dirname, 'native'), resolve(__dirname, '../../runc/native/build')]) {
-    if (existsSync(join(dir, 'berth_native.node'))) {
-      process.env.BERTH_RUNC_NATIVE_DIR = dir;
-      return;
-    }
+/**
+ * berth-runc's addon (and, for the library, its helper) live in its native/build: in
+ * $BERTH_RUNC_NATIVE_DIR, beside an install, or in the repository. The directory found is
+ * passed on to the library in the same variable.
+ */
+function loadNative(): BerthNative {
+  let dir = process.env.BERTH_RUNC_NATIVE_DIR;
+  if (!dir) {
+    dir = [join(__dirname, 'native'), resolve(__dirname, '../../runc/native/build')].find((d) => existsSync(join(d, 'berth_native.node')));
+    if (!dir) throw new Error(`cannot find berth_native.node beside ${__dirname} or in packages/runc/native/build (set BERTH_RUNC_NATIVE_DIR)`);
+    process.env.BERTH_RUNC_NATIVE_DIR = dir;
   }
+  const path = join(dir, 'berth_native.node');
+  return createRequire(path)(path) as BerthNative;
 }
 
 async function serveCommand(opts: ServeOptions): Promise<void> {
@@ -45,9 +52,8 @@ async function serveCommand(opts: ServeOptions): Promise<void> {
   process.on('SIGTERM', () => log('info', 'ignoring SIGTERM (use Shutdown)'));
   process.on('SIGINT', () => {});
 
-  locateNative();
-  const { loadAddon } = await import('@berth/runc');
-  const native = loadAddon();
+  // The addon alone: berth-runc's library is loaded only when it is the runtime (at Create).
+  const native = loadNative();
   const { Reaper } = await import('./monitor/reaper.js');
   const reaper = new Reaper(native, (m) => log('error', m));
   const { EventJournal } = await import('./control/events.js');

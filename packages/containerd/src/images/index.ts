@@ -6,3 +6,4 @@ export { chooseManifest, hostPlatform, matches } from './platform.js';
 export { chainIds, children, type ImageConfig, type Manifest, readConfig, resolveManifest } from './resolve.js';
 export { ImageStorage, UNCOMPRESSED_LABEL } from './storage.js';
 export { unpack, type UnpackResult } from './unpack.js';
+export { ImagesGrpc } from './service.js';

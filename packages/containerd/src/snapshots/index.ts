@@ -2,3 +2,4 @@
 export type { Kind, Mount, SnapshotInfo, Snapshotter, Usage } from './snapshotter.js';
 export { diskUsage, OverlaySnapshotter } from './overlay.js';
 export { mountAll, unmountAll } from './mount.js';
+export { SnapshotsGrpc } from './service.js';

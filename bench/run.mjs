@@ -11,6 +11,11 @@
 // object the workload may fill (e.g. a temp directory) and is passed to every function.
 // An optional summary(medians) returns a line printed under the table (medians by name, in ms).
 // Peers that are not installed are listed as "missing".
+// Figures other than elapsed time (memory, or a time that leaves out untimed preparation): a
+// function's promise may resolve to an object of numbers, the figures of that run, which replace
+// its elapsed time: `{ value }` is one figure (the row is the workload's), any other keys are one
+// row each (`<workload> <key>`); a peer may leave a key out. `unit` (default 'ms') names their
+// unit; summary() then gets, per contender, its medians by key.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -42,8 +47,9 @@ async function timeOnce(what, ctx) {
     const start = process.hrtime.bigint();
     const r = what(ctx);
     if (!Array.isArray(r)) {
-      await r;
-      return Number(process.hrtime.bigint() - start) / 1e6;
+      const v = await r;
+      const elapsed = Number(process.hrtime.bigint() - start) / 1e6;
+      return v !== null && typeof v === 'object' ? v : elapsed; // the run's own figures
     }
     cmd = r; // a function may compute the command (e.g. a fresh container id each run)
   }
@@ -71,7 +77,7 @@ const median = (xs) => {
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
-const ms = (x) => (x === undefined ? '-' : `${x.toFixed(1)} ms`);
+const show = (x, unit = 'ms') => (x === undefined ? '-' : `${x.toFixed(1)} ${unit}`);
 
 async function measure(workload, opts) {
   const ctx = {};
@@ -110,12 +116,29 @@ async function measure(workload, opts) {
     await workload.teardown?.(ctx);
     process.stderr.write('\n');
   }
-  const result = (name) => (errors.has(name) ? undefined : median(times.get(name)));
-  const berth = result('berth');
-  for (const c of contenders.filter((c) => c.peer)) rows.push({ peer: c.name, median: result(c.name) });
-  if (!rows.length) rows.push({ peer: '-' });
-  const medians = Object.fromEntries(contenders.map((c) => [c.name, result(c.name)]));
-  return { name: workload.name, berth, rows, errors, summary: workload.summary?.(medians) };
+  const unit = workload.unit ?? 'ms';
+  const figures = [...new Set([...times.values()].flat().filter((t) => typeof t === 'object').flatMap((t) => Object.keys(t)))];
+  if (!figures.length) {
+    const result = (name) => (errors.has(name) ? undefined : median(times.get(name)));
+    const berth = result('berth');
+    for (const c of contenders.filter((c) => c.peer)) rows.push({ peer: c.name, median: result(c.name) });
+    if (!rows.length) rows.push({ peer: '-' });
+    const medians = Object.fromEntries(contenders.map((c) => [c.name, result(c.name)]));
+    return [{ name: workload.name, unit, berth, rows, errors, summary: workload.summary?.(medians) }];
+  }
+  // One row per figure; a contender without the figure shows '-'.
+  const result = (name, f) => {
+    const xs = times.get(name).map((t) => (typeof t === 'object' ? t[f] : undefined)).filter((x) => typeof x === 'number');
+    return errors.has(name) || !xs.length ? undefined : median(xs);
+  };
+  const medians = Object.fromEntries(contenders.map((c) => [c.name, Object.fromEntries(figures.map((f) => [f, result(c.name, f)]))]));
+  const out = figures.map((f) => {
+    const fr = [...rows, ...contenders.filter((c) => c.peer).map((c) => ({ peer: c.name, median: result(c.name, f) }))];
+    return { name: f === 'value' ? workload.name : `${workload.name} ${f}`, unit, berth: result('berth', f), rows: fr.length ? fr : [{ peer: '-' }], errors, quiet: true };
+  });
+  out[0].quiet = false; // the errors' messages once
+  out[out.length - 1].summary = workload.summary?.(medians);
+  return out;
 }
 
 function printTable(results) {
@@ -126,9 +149,9 @@ function printTable(results) {
       const ratio = r.berth !== undefined && row.median ? `${(r.berth / row.median).toFixed(2)}x` : '-';
       lines.push([
         r.name,
-        r.errors.has('berth') ? 'error' : ms(r.berth),
+        r.errors.has('berth') ? 'error' : show(r.berth, r.unit),
         row.peer,
-        row.missing ? 'missing' : r.errors.has(row.peer) ? 'error' : ms(row.median),
+        row.missing ? 'missing' : r.errors.has(row.peer) ? 'error' : show(row.median, r.unit),
         ratio,
       ]);
     }
@@ -140,7 +163,7 @@ function printTable(results) {
   for (const l of lines) console.log(fmt(l));
   for (const r of results) {
     if (r.summary) console.log(`\n${r.name}: ${r.summary}`);
-    for (const [who, msg] of r.errors) console.log(`\n${r.name}: ${who} failed: ${msg}`);
+    if (!r.quiet) for (const [who, msg] of r.errors) console.log(`\n${r.name}: ${who} failed: ${msg}`);
   }
 }
 
@@ -152,7 +175,7 @@ for (const f of files) {
   for (const w of mod.workloads ?? []) {
     if (opts.only && !w.name.includes(opts.only)) continue;
     process.stderr.write(`bench: ${w.name} (${opts.warmup} warm-up + ${opts.runs} runs each) `);
-    results.push(await measure(w, opts));
+    results.push(...(await measure(w, opts)));
   }
 }
 console.log(`\n${opts.runs} runs each after ${opts.warmup} warm-ups, interleaved; node ${process.version}, ${process.platform}/${process.arch}\n`);

@@ -292,7 +292,7 @@ export function formatValue(v: unknown, verb: string, spec: Spec): string {
     case 'number':
       // JS numbers do not say int or float64: an integral value is an int, except under a
       // float verb, where Go's float64 2.0 would print as a float (not "%!f(int=2)").
-      if (Number.isInteger(v) && !'eEfFgG'.includes(verb)) return formatInt(v, verb, spec);
+      if (Number.isSafeInteger(v) && !'eEfFgG'.includes(verb)) return formatInt(v, verb, spec);
       return formatFloatVerb(v, verb, spec);
     case 'function': return verb === 'v' || verb === 'p' ? pad('0x0', spec) : bad(verb, v);
   }
@@ -331,6 +331,7 @@ export function sprintf(format: string, args: unknown[]): string {
   const argIndex = (): boolean => {
     // [n] explicit argument index; returns false on a malformed index
     if (format[i] !== '[') return true;
+    reordered = true;
     const close = format.indexOf(']', i);
     const idx = close < 0 ? NaN : Number(format.slice(i + 1, close));
     if (!Number.isInteger(idx) || idx < 1 || idx > args.length) {

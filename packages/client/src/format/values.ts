@@ -2,7 +2,7 @@
 // maps and slices; Berth's callers hand over plain objects shaped like Docker's JSON, so:
 //   undefined          -> an invalid reflect.Value (a missing map key): prints "<no value>"
 //   null               -> a nil pointer / interface: prints "<nil>"
-//   integer number     -> int; other numbers -> float64; bigint -> int64
+//   integer number     -> int (up to 2^53); other numbers -> float64; bigint -> int64
 //   string, boolean    -> string, bool
 //   array              -> a slice; plain object -> map[string]interface{} (printed with sorted keys)
 //   function           -> a method: `.Label "x"` calls it with the arguments
@@ -12,11 +12,11 @@ export function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 export function isInt(v: unknown): v is number | bigint {
-  return typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v));
+  return typeof v === 'bigint' || (typeof v === 'number' && Number.isSafeInteger(v));
 }
 
 export function isFloat(v: unknown): v is number {
-  return typeof v === 'number' && !Number.isInteger(v);
+  return typeof v === 'number' && !Number.isSafeInteger(v);
 }
 
 /** The Go type name Docker users would see in error messages (%T, "wrong type ... got X"). */
@@ -26,7 +26,7 @@ export function goTypeName(v: unknown): string {
     case 'string': return 'string';
     case 'boolean': return 'bool';
     case 'bigint': return 'int64';
-    case 'number': return Number.isInteger(v) ? 'int' : 'float64';
+    case 'number': return Number.isSafeInteger(v) ? 'int' : 'float64';
     case 'function': return 'func';
   }
   if (Array.isArray(v)) return v.length > 0 && v.every((e) => typeof e === 'string') ? '[]string' : '[]interface {}';

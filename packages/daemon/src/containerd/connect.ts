@@ -1,0 +1,76 @@
+/**
+ * Finds berth-containerd, or starts one beneath berthd's roots (DESIGN.md, "Directories and
+ * sockets"): `setsid --fork`, so it is in its own session and never berthd's child, and a kill of
+ * berthd (or of its systemd unit with KillMode=process) leaves it alone.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UnavailableError } from '../errdefs.js';
+import type { Logger } from '../log.js';
+import { ContainerdClient } from './client.js';
+
+export function defaultContainerdBinary(): string {
+  return process.env.BERTH_CONTAINERD ?? resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'containerd', 'dist', 'berth-containerd.cjs');
+}
+
+async function answers(c: ContainerdClient, timeoutMs: number): Promise<boolean> {
+  try {
+    await c.call(c.version, (v) => v.get, {}, timeoutMs, false);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export interface ConnectOptions {
+  root: string;
+  state: string;
+  /** --containerd: connect only, never start one. */
+  socket?: string;
+  binary?: string;
+  log: Logger;
+  timeoutMs?: number;
+}
+
+export async function connectContainerd(o: ConnectOptions): Promise<ContainerdClient> {
+  const stateDir = join(o.state, 'containerd');
+  const socket = o.socket ?? join(stateDir, 'containerd.sock');
+  const client = new ContainerdClient(socket);
+  if (await answers(client, 1000)) {
+    o.log.info('berth-containerd answers', { socket });
+    return client;
+  }
+  if (o.socket) {
+    client.close();
+    throw new UnavailableError(`berth-containerd does not answer at ${socket} (--containerd): start it, or leave --containerd out to let berthd start one`);
+  }
+  const bin = o.binary ?? defaultContainerdBinary();
+  if (!existsSync(bin)) throw new UnavailableError(`berth-containerd not found at ${bin} (set BERTH_CONTAINERD or build it)`);
+  mkdirSync(stateDir, { recursive: true, mode: 0o711 });
+  const rootDir = join(o.root, 'containerd');
+  mkdirSync(rootDir, { recursive: true, mode: 0o700 });
+  const logFd = openSync(join(stateDir, 'containerd.log'), 'a');
+  o.log.info('starting berth-containerd', { bin, root: rootDir, state: stateDir });
+  await new Promise<void>((res, rej) => {
+    const child = spawn('setsid', ['--fork', process.execPath, bin, '--root', rootDir, '--state', stateDir, '--address', socket], {
+      stdio: ['ignore', logFd, logFd], cwd: '/', env: process.env,
+    });
+    child.on('error', (e) => rej(new UnavailableError(`starting berth-containerd: ${e.message}`)));
+    child.on('exit', (code) => (code === 0 ? res() : rej(new UnavailableError(`starting berth-containerd: setsid exited ${code}`))));
+  });
+  closeSync(logFd);
+  const deadline = Date.now() + (o.timeoutMs ?? 20_000);
+  while (Date.now() < deadline) {
+    if (await answers(client, 500)) {
+      o.log.info('berth-containerd started', { socket });
+      return client;
+    }
+    await sleep(100);
+  }
+  client.close();
+  throw new UnavailableError(`berth-containerd did not answer at ${socket} within ${o.timeoutMs ?? 20_000} ms (see ${join(stateDir, 'containerd.log')})`);
+}

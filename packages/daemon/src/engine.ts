@@ -1,0 +1,806 @@
+/**
+ * The engine: berthd's containers over berth-containerd's containers and tasks. Every change to a
+ * container goes through its own ordered queue (as moby's libcontainerd per-container queue), is
+ * recorded in SQLite before it is acted on, and ends in one `State` a later berthd can trust.
+ * Exits come from berth-containerd's events (`/tasks/exit`), replayed from the last seq handled
+ * after a restart; the restart machine (restart/policy.ts) decides what follows an exit.
+ */
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type * as grpc from '@grpc/grpc-js';
+import type { Envelope } from '@berth/api/berth/events/v1';
+import type { IContainerConfig, IHostConfig, IResources, IRestartPolicy } from '@berth/api/berth/engine/v1';
+import { Status, type IProcess as Process } from '@berth/api/berth/tasks/v1';
+import { loadAddon } from '@berth/runc';
+import { configFromRequest, hostConfigFromRequest, resourcesFromRequest } from './config/from-request.js';
+import { command, mergeConfig, processEnv } from './config/merge.js';
+import { parseSignal } from './config/signals.js';
+import { resolveUserInRoot } from './config/user.js';
+import { NAMESPACE, type ContainerdClient } from './containerd/client.js';
+import { writeEtcFiles } from './container/etc-files.js';
+import { NAME_RE, generateName } from './container/names.js';
+import { freshState, nowNs, parseTimeNs, rfc3339Nano, type ContainerRecord } from './container/record.js';
+import {
+  AlreadyExistsError, BerthError, FailedPreconditionError, InvalidArgumentError, NotFoundError, errorMessage, isNotFound,
+} from './errdefs.js';
+import { ImageStore } from './images/store.js';
+import type { Logger } from './log.js';
+import { capabilities, buildSpec, logRotation } from './oci/spec.js';
+import { IllegalTransitionError, initialState, parsePolicy, transition, type RestartEvent } from './restart/policy.js';
+import { mountOverlay, unmountOverlay } from './rootfs/overlay.js';
+import type { EventRecord, Store } from './store/db.js';
+
+export interface EngineOptions {
+  root: string;
+  state: string;
+  store: Store;
+  containerd: ContainerdClient;
+  log: Logger;
+  /** The host's tini-static for --init. */
+  initBinary: string;
+  version: string;
+}
+
+export interface ExitInfo {
+  pid: number;
+  exitStatus: number;
+  exitedAtNs: bigint;
+  oomKilled: boolean;
+  reason: string;
+}
+
+export interface ExecRecord {
+  id: string;
+  containerId: string;
+  args: string[];
+  env: string[];
+  user: string;
+  workingDir: string;
+  tty: boolean;
+  attachStdin: boolean;
+  privileged: boolean;
+  rows: number;
+  cols: number;
+  running: boolean;
+  exited: boolean;
+  exitCode: number;
+  pid: number;
+}
+
+const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(String(v)));
+
+/** Docker's exit codes for a start that failed: 127 not found, 126 cannot run, else 125 (CLI) / 128 (State). */
+export function startFailureCode(message: string): number {
+  if (/executable file not found|no such file or directory|ENOENT|not found in \$PATH/i.test(message)) return 127;
+  if (/permission denied|EACCES|is a directory|exec format error/i.test(message)) return 126;
+  return 125;
+}
+
+export class Engine {
+  readonly images: ImageStore;
+  readonly events = new EventEmitter();
+  private readonly changes = new EventEmitter();
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly oom = new Set<string>();
+  readonly execs = new Map<string, ExecRecord>();
+  private subscription?: grpc.ClientReadableStream<Envelope>;
+  private closed = false;
+
+  constructor(readonly o: EngineOptions) {
+    this.images = new ImageStore(o.store, o.root);
+    this.changes.setMaxListeners(0);
+    this.events.setMaxListeners(0);
+  }
+
+  get store(): Store {
+    return this.o.store;
+  }
+
+  get ctd(): ContainerdClient {
+    return this.o.containerd;
+  }
+
+  // ---- lookup -------------------------------------------------------------------------------
+
+  list(): ContainerRecord[] {
+    return this.store.containers().sort((a, b) => (a.Created < b.Created ? 1 : a.Created > b.Created ? -1 : 0));
+  }
+
+  /** By full id, name (with or without "/"), or a unique id prefix, as Docker. */
+  get(ref: string): ContainerRecord {
+    if (!ref) throw new InvalidArgumentError('no container given');
+    const all = this.store.containers();
+    const exact = all.find((c) => c.Id === ref) ?? all.find((c) => c.Name === (ref.startsWith('/') ? ref : `/${ref}`));
+    if (exact) return exact;
+    const hits = /^[0-9a-f]+$/.test(ref) ? all.filter((c) => c.Id.startsWith(ref)) : [];
+    if (hits.length === 1) return hits[0]!;
+    if (hits.length > 1) throw new InvalidArgumentError(`multiple containers found with provided prefix: ${ref}`);
+    throw new NotFoundError(`No such container: ${ref}`);
+  }
+
+  private fresh(id: string): ContainerRecord | undefined {
+    return this.store.containers().find((c) => c.Id === id);
+  }
+
+  private save(c: ContainerRecord): void {
+    this.store.putContainer(c);
+  }
+
+  /** Runs fn after every earlier operation on this container (exits included) has finished. */
+  private queue<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.queues.get(id) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const settled = next.catch(() => undefined);
+    this.queues.set(id, settled);
+    void settled.then(() => {
+      if (this.queues.get(id) === settled) this.queues.delete(id);
+    });
+    return next;
+  }
+
+  emit(type: string, action: string, id: string, attributes: Record<string, string> = {}): void {
+    const e = this.store.addEvent({ timeNs: nowNs(), type, action, id, attributes });
+    this.events.emit('event', e);
+  }
+
+  private emitContainer(c: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
+    this.emit('container', action, c.Id, { ...c.Config.Labels, image: c.Config.Image, name: c.Name.slice(1), ...extra });
+  }
+
+  // ---- create -------------------------------------------------------------------------------
+
+  create(name: string, reqConfig: IContainerConfig, reqHost: IHostConfig | null | undefined): { id: string; warnings: string[] } {
+    const userConfig = configFromRequest(reqConfig);
+    const hostConfig = hostConfigFromRequest(reqHost);
+    hostConfig.ConsoleSize = [num(reqConfig.consoleRows), num(reqConfig.consoleCols)];
+    capabilities(hostConfig.CapAdd, hostConfig.CapDrop, hostConfig.Privileged);
+    const image = this.images.resolve(userConfig.Image);
+    if (name && !NAME_RE.test(name)) throw new InvalidArgumentError(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    const taken = (n: string): boolean => this.store.nameTaken(n) !== undefined;
+    const fullName = `/${(name || generateName(taken)).replace(/^\//, '')}`;
+    const holder = this.store.nameTaken(fullName);
+    if (holder) {
+      throw new AlreadyExistsError(`Conflict. The container name "${fullName}" is already in use by container "${holder}". You have to remove (or rename) that container to be able to reuse that name.`);
+    }
+    const id = randomBytes(32).toString('hex');
+    if (!userConfig.Hostname) userConfig.Hostname = hostConfig.NetworkMode === 'host' ? hostname() : id.slice(0, 12);
+    const config = mergeConfig(userConfig, image.Config);
+    const { path, args } = command(config);
+    const dir = join(this.o.root, 'containers', id);
+    const rec: ContainerRecord = {
+      Id: id,
+      Name: fullName,
+      Created: rfc3339Nano(nowNs()),
+      Path: path,
+      Args: args,
+      State: freshState(),
+      Image: image.Id,
+      ResolvConfPath: join(dir, 'resolv.conf'),
+      HostnamePath: join(dir, 'hostname'),
+      HostsPath: join(dir, 'hosts'),
+      LogPath: join(dir, `${id}-json.log`),
+      RestartCount: 0,
+      Driver: 'overlay',
+      Platform: 'linux',
+      Config: config,
+      HostConfig: hostConfig,
+      restart: initialState(parsePolicy(hostConfig.RestartPolicy.Name === 'on-failure' && hostConfig.RestartPolicy.MaximumRetryCount
+        ? `on-failure:${hostConfig.RestartPolicy.MaximumRetryCount}` : hostConfig.RestartPolicy.Name)),
+      rootfs: {
+        lower: image.rootfsDir,
+        upper: join(dir, 'upper'),
+        work: join(dir, 'work'),
+        merged: join(this.o.state, 'containers', id, 'rootfs'),
+      },
+    };
+    mkdirSync(dir, { recursive: true, mode: 0o710 });
+    try {
+      this.store.tx(() => {
+        if (this.store.nameTaken(fullName)) throw new AlreadyExistsError(`Conflict. The container name "${fullName}" is already in use.`);
+        this.save(rec);
+      });
+    } catch (e) {
+      rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
+    this.emitContainer(rec, 'create');
+    const warnings: string[] = [];
+    if (hostConfig.NetworkMode === 'default' || hostConfig.NetworkMode === 'bridge') {
+      warnings.push('bridge networking is not implemented yet: the container gets its own network namespace with loopback only');
+    }
+    return { id, warnings };
+  }
+
+  // ---- start --------------------------------------------------------------------------------
+
+  start(ref: string): Promise<void> {
+    const id = this.get(ref).Id;
+    return this.queue(id, async () => {
+      const c = this.fresh(id);
+      if (!c) throw new NotFoundError(`No such container: ${ref}`);
+      if (c.State.Status === 'running') return;
+      await this.applyRestart(c, { type: 'start' });
+    });
+  }
+
+  /** Applies a restart-machine event: records the new state, then performs its action. */
+  private async applyRestart(c: ContainerRecord, e: RestartEvent): Promise<void> {
+    let r;
+    try {
+      r = transition(c.restart, e);
+    } catch (err) {
+      if (err instanceof IllegalTransitionError) throw new FailedPreconditionError(err.message);
+      throw err;
+    }
+    c.restart = r.state;
+    c.RestartCount = r.state.restartCount;
+    if (r.state.status === 'restarting') {
+      c.State = { ...c.State, Status: 'restarting', Restarting: true, Running: false, Paused: false };
+    } else if (r.state.status === 'exited' && c.State.Status !== 'running' && c.State.Status !== 'paused') {
+      c.State = { ...c.State, Status: 'exited', Restarting: false };
+    }
+    this.save(c);
+    switch (r.action.type) {
+      case 'start':
+        this.clearTimer(c.Id);
+        await this.doStart(c, e.type !== 'start');
+        break;
+      case 'schedule': {
+        this.clearTimer(c.Id);
+        const t = setTimeout(() => {
+          this.timers.delete(c.Id);
+          void this.queue(c.Id, async () => {
+            const cur = this.fresh(c.Id);
+            if (cur) await this.applyRestart(cur, { type: 'backoff-elapsed' });
+          }).catch((err: unknown) => this.o.log.warn('restart failed', { id: c.Id, error: errorMessage(err) }));
+        }, r.action.delayMs);
+        this.timers.set(c.Id, t);
+        break;
+      }
+      case 'cancel':
+        this.clearTimer(c.Id);
+        this.changes.emit(c.Id);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private clearTimer(id: string): void {
+    const t = this.timers.get(id);
+    if (t) clearTimeout(t);
+    this.timers.delete(id);
+  }
+
+  /**
+   * Mounts the root, writes the spec, creates and starts the task. A failure is recorded in the
+   * State (Error, ExitCode 127/126/128) and thrown with Docker's exit code for the CLI; a start
+   * the policy made that fails counts as an exit (128 after 0 s), so the back-off grows.
+   */
+  private async doStart(c: ContainerRecord, byPolicy: boolean): Promise<void> {
+    try {
+      await this.launch(c);
+    } catch (e) {
+      const msg = errorMessage(e);
+      const code = startFailureCode(msg);
+      this.o.log.warn('start failed', { id: c.Id, error: msg });
+      await this.ctdDeleteTask(c.Id).catch(() => undefined);
+      await unmountOverlay(c.rootfs.merged).catch(() => undefined);
+      const finished = rfc3339Nano(nowNs());
+      c.State = { ...c.State, Status: 'exited', Running: false, Paused: false, Restarting: false, Pid: 0, ExitCode: code === 125 ? 128 : code, Error: msg, FinishedAt: finished };
+      if (byPolicy) {
+        c.State.Status = 'running'; // as the machine sees it, so the exit applies
+        c.restart = { ...c.restart, status: 'running' };
+        this.save(c);
+        await this.onExited(c, { pid: 0, exitStatus: 128, exitedAtNs: nowNs(), oomKilled: false, reason: msg }, 0);
+        return;
+      }
+      c.restart = { ...c.restart, status: 'exited' };
+      this.save(c);
+      this.changes.emit(c.Id);
+      const err = e instanceof BerthError && !(e instanceof NotFoundError) ? e : new FailedPreconditionError(msg, { cause: e });
+      err.exitCode = code;
+      throw err;
+    }
+  }
+
+  private async launch(c: ContainerRecord): Promise<void> {
+    if (!existsSync(c.rootfs.lower)) throw new NotFoundError(`image ${c.Image} of container ${c.Name.slice(1)} is gone`);
+    await mountOverlay(c.rootfs);
+    writeEtcFiles(c.Config, c.HostConfig, { hostname: c.HostnamePath, hosts: c.HostsPath, resolv: c.ResolvConfPath });
+    const user = resolveUserInRoot(c.rootfs.merged, c.Config.User, c.HostConfig.GroupAdd ?? []);
+    if (c.Config.WorkingDir) mkdirInRoot(c.rootfs.merged, c.Config.WorkingDir);
+    const spec = buildSpec({
+      id: c.Id, config: c.Config, hostConfig: c.HostConfig, rootfs: c.rootfs.merged,
+      args: [c.Path, ...c.Args], env: processEnv(c.Config, user.home), user,
+      hostnamePath: c.HostnamePath, hostsPath: c.HostsPath, resolvConfPath: c.ResolvConfPath,
+      initBinary: this.o.initBinary, cgroupsPath: `/berth-${c.Id}`,
+    });
+    const runtime = c.HostConfig.Runtime === 'berth-runc' || !c.HostConfig.Runtime
+      ? { name: 'berth-runc', path: '', args: [] }
+      : { name: c.HostConfig.Runtime.split('/').pop()!, path: c.HostConfig.Runtime, args: [] };
+    const container = {
+      id: c.Id, image: c.Config.Image, runtime, specJson: Buffer.from(JSON.stringify(spec)), rootfs: c.rootfs.merged,
+      labels: { 'berth.name': c.Name.slice(1) },
+    };
+    try {
+      await this.ctd.call(this.ctd.containers, (x) => x.get, { namespace: NAMESPACE, id: c.Id });
+      await this.ctdDeleteTask(c.Id);
+      await this.ctd.call(this.ctd.containers, (x) => x.update, { namespace: NAMESPACE, container, updateMask: [] });
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+      await this.ctd.call(this.ctd.containers, (x) => x.create, { namespace: NAMESPACE, container });
+    }
+    const rot = logRotation(c.HostConfig);
+    await this.ctd.call(this.ctd.tasks, (x) => x.create, {
+      namespace: NAMESPACE, containerId: c.Id, terminal: c.Config.Tty, stdin: c.Config.OpenStdin, stdinOnce: c.Config.StdinOnce,
+      rows: c.HostConfig.ConsoleSize[0], cols: c.HostConfig.ConsoleSize[1],
+      log: { path: c.LogPath, maxSize: rot.maxSize, maxFiles: rot.maxFiles },
+    });
+    const started = await this.ctd.call(this.ctd.tasks, (x) => x.start, { namespace: NAMESPACE, containerId: c.Id });
+    this.oom.delete(c.Id);
+    c.State = {
+      ...c.State, Status: 'running', Running: true, Paused: false, Restarting: false, OOMKilled: false, Dead: false,
+      Pid: started.pid, ExitCode: 0, Error: '', StartedAt: rfc3339Nano(nowNs()),
+    };
+    c.restart = { ...c.restart, status: 'running' };
+    this.save(c);
+    this.emitContainer(c, 'start');
+    this.changes.emit(c.Id);
+  }
+
+  private async ctdDeleteTask(id: string): Promise<Process | undefined> {
+    try {
+      const r = await this.ctd.call(this.ctd.tasks, (x) => x.delete, { namespace: NAMESPACE, containerId: id, force: true });
+      return r.process ?? undefined;
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  // ---- exits --------------------------------------------------------------------------------
+
+  /** An exit of a container's init, from an event, a reconcile or a stop. Idempotent. */
+  handleExit(id: string, exit: ExitInfo): Promise<void> {
+    return this.queue(id, async () => {
+      const c = this.fresh(id);
+      if (!c) return;
+      if (c.State.Status !== 'running' && c.State.Status !== 'paused') return;
+      if (exit.pid && c.State.Pid && exit.pid !== c.State.Pid) return; // an earlier run's exit
+      const p = await this.ctdDeleteTask(id).catch((e: unknown) => {
+        this.o.log.warn('deleting the task', { id, error: errorMessage(e) });
+        return undefined;
+      });
+      const info = p && num(p.exitedAtNs) ? {
+        pid: num(p.pid), exitStatus: num(p.exitStatus), exitedAtNs: BigInt(String(p.exitedAtNs)), oomKilled: Boolean(p.oomKilled) || exit.oomKilled, reason: p.reason || exit.reason,
+      } : exit;
+      const ranMs = Number((info.exitedAtNs - parseTimeNs(c.State.StartedAt)) / 1_000_000n);
+      await this.onExited(c, info, ranMs);
+    });
+  }
+
+  private async onExited(c: ContainerRecord, exit: ExitInfo, ranMs: number): Promise<void> {
+    await unmountOverlay(c.rootfs.merged).catch(() => undefined);
+    const oom = exit.oomKilled || this.oom.has(c.Id);
+    this.oom.delete(c.Id);
+    const wasStart = exit.pid === 0 && c.State.Error !== '';
+    c.State = {
+      ...c.State, Status: 'exited', Running: false, Paused: false, Restarting: false, Pid: 0,
+      ExitCode: wasStart ? c.State.ExitCode : exit.exitStatus, OOMKilled: oom,
+      Error: wasStart ? c.State.Error : exit.reason && exit.exitStatus === 255 ? exit.reason : '',
+      FinishedAt: rfc3339Nano(exit.exitedAtNs || nowNs()),
+    };
+    this.emitContainer(c, 'die', { exitCode: String(c.State.ExitCode) });
+    await this.applyRestart(c, { type: 'exit', exitCode: exit.exitStatus, ranMs: Math.max(0, ranMs) });
+    this.changes.emit(c.Id);
+    if (c.restart.status === 'exited' && c.HostConfig.AutoRemove) {
+      await this.removeNow(c).catch((e: unknown) => this.o.log.warn('auto-remove failed', { id: c.Id, error: errorMessage(e) }));
+    }
+  }
+
+  /** Resolves when the container is no longer running/paused (or at once if it is not). */
+  private waitNotRunning(id: string, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const check = (): boolean => {
+        const c = this.fresh(id);
+        return !c || (c.State.Status !== 'running' && c.State.Status !== 'paused');
+      };
+      if (check()) return resolve(true);
+      let timer: NodeJS.Timeout | undefined;
+      const on = (): void => {
+        if (!check()) return;
+        this.changes.off(id, on);
+        if (timer) clearTimeout(timer);
+        resolve(true);
+      };
+      this.changes.on(id, on);
+      if (timeoutMs >= 0) timer = setTimeout(() => { this.changes.off(id, on); resolve(check()); }, timeoutMs);
+    });
+  }
+
+  // ---- stop, kill, restart, pause -----------------------------------------------------------
+
+  async stop(ref: string, timeoutSec?: number | null, signal?: string): Promise<void> {
+    const id = this.get(ref).Id;
+    const c0 = await this.queue(id, async () => {
+      const c = this.fresh(id);
+      if (!c) throw new NotFoundError(`No such container: ${ref}`);
+      const wasRunning = c.State.Status === 'running' || c.State.Status === 'paused';
+      await this.applyRestart(c, { type: 'stop' });
+      if (!wasRunning) return undefined;
+      const sig = parseSignal(signal || c.Config.StopSignal || 'SIGTERM');
+      await this.kill0(c, sig);
+      return c;
+    });
+    if (!c0) return;
+    const t = timeoutSec ?? c0.Config.StopTimeout ?? 10;
+    if (await this.waitNotRunning(id, t < 0 ? -1 : t * 1000)) return;
+    await this.kill0(c0, 9).catch(() => undefined);
+    if (!(await this.waitNotRunning(id, 30_000))) throw new FailedPreconditionError(`container ${ref} did not stop after SIGKILL`);
+  }
+
+  private async kill0(c: ContainerRecord, signal: number): Promise<void> {
+    await this.ctd.call(this.ctd.tasks, (x) => x.kill, { namespace: NAMESPACE, containerId: c.Id, signal, all: signal === 9 });
+    if (c.State.Paused) await this.ctd.call(this.ctd.tasks, (x) => x.resume, { namespace: NAMESPACE, containerId: c.Id }).catch(() => undefined);
+  }
+
+  async kill(ref: string, signal?: string): Promise<void> {
+    const id = this.get(ref).Id;
+    await this.queue(id, async () => {
+      const c = this.fresh(id);
+      if (!c) throw new NotFoundError(`No such container: ${ref}`);
+      const sig = parseSignal(signal || 'SIGKILL');
+      if (c.State.Status !== 'running' && c.State.Status !== 'paused') throw new FailedPreconditionError(`Container ${c.Id} is not running`);
+      // As Docker: SIGKILL or the stop signal counts as a manual stop for the restart policy.
+      if (sig === 9 || sig === parseSignal(c.Config.StopSignal || 'SIGTERM')) {
+        c.restart = { ...c.restart, manuallyStopped: true };
+        this.save(c);
+      }
+      await this.kill0(c, sig);
+      this.emitContainer(c, 'kill', { signal: String(sig) });
+    });
+  }
+
+  async restart(ref: string, timeoutSec?: number | null, signal?: string): Promise<void> {
+    await this.stop(ref, timeoutSec, signal);
+    await this.start(ref);
+    const c = this.get(ref);
+    this.emitContainer(c, 'restart');
+  }
+
+  async pause(ref: string, pause: boolean): Promise<void> {
+    const id = this.get(ref).Id;
+    await this.queue(id, async () => {
+      const c = this.fresh(id)!;
+      let r;
+      try {
+        r = transition(c.restart, { type: pause ? 'pause' : 'unpause' });
+      } catch (e) {
+        throw new FailedPreconditionError(pause ? `Container ${c.Id} is not running` : `Container ${c.Id} is not paused`, { cause: e });
+      }
+      if (pause) await this.ctd.call(this.ctd.tasks, (x) => x.pause, { namespace: NAMESPACE, containerId: id });
+      else await this.ctd.call(this.ctd.tasks, (x) => x.resume, { namespace: NAMESPACE, containerId: id });
+      c.restart = r.state;
+      c.State = { ...c.State, Status: pause ? 'paused' : 'running', Paused: pause };
+      this.save(c);
+      this.emitContainer(c, pause ? 'pause' : 'unpause');
+    });
+  }
+
+  // ---- remove, rename, update, wait -----------------------------------------------------------
+
+  async remove(ref: string, force: boolean): Promise<void> {
+    const c = this.get(ref);
+    if ((c.State.Status === 'running' || c.State.Status === 'paused') && !force) {
+      throw new FailedPreconditionError(`You cannot remove a ${c.State.Status} container ${c.Id}. Stop the container before attempting removal or force remove`);
+    }
+    if (c.State.Status === 'running' || c.State.Status === 'paused') {
+      await this.queue(c.Id, async () => {
+        const cur = this.fresh(c.Id)!;
+        cur.restart = { ...cur.restart, manuallyStopped: true };
+        this.save(cur);
+        await this.kill0(cur, 9).catch(() => undefined);
+      });
+      await this.waitNotRunning(c.Id, 30_000);
+    }
+    await this.queue(c.Id, async () => {
+      const cur = this.fresh(c.Id);
+      if (cur) await this.removeNow(cur);
+    });
+  }
+
+  private async removeNow(c: ContainerRecord): Promise<void> {
+    this.clearTimer(c.Id);
+    c.State = { ...c.State, Status: 'removing' };
+    this.save(c);
+    await this.ctdDeleteTask(c.Id);
+    await this.ctd.call(this.ctd.containers, (x) => x.delete, { namespace: NAMESPACE, id: c.Id }).catch((e: unknown) => {
+      if (!isNotFound(e)) throw e;
+    });
+    await unmountOverlay(c.rootfs.merged);
+    rmSync(join(this.o.state, 'containers', c.Id), { recursive: true, force: true });
+    rmSync(join(this.o.root, 'containers', c.Id), { recursive: true, force: true });
+    this.store.deleteContainer(c.Id);
+    for (const [k, e] of this.execs) if (e.containerId === c.Id) this.execs.delete(k);
+    this.emitContainer(c, 'destroy');
+    this.changes.emit(c.Id);
+    this.changes.emit(`removed:${c.Id}`);
+  }
+
+  rename(ref: string, newName: string): void {
+    const c = this.get(ref);
+    if (!newName || !NAME_RE.test(newName)) throw new InvalidArgumentError(`Invalid container name (${newName}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    const full = `/${newName.replace(/^\//, '')}`;
+    if (full === c.Name) throw new InvalidArgumentError(`Renaming a container with the same name as its current name`);
+    this.store.tx(() => {
+      const holder = this.store.nameTaken(full);
+      if (holder) throw new AlreadyExistsError(`Conflict. The container name "${full}" is already in use by container "${holder}". You have to remove (or rename) that container to be able to reuse that name.`);
+      const cur = this.fresh(c.Id)!;
+      const old = cur.Name;
+      cur.Name = full;
+      this.save(cur);
+      this.emitContainer(cur, 'rename', { oldName: old });
+    });
+  }
+
+  async update(ref: string, resources: IResources | null | undefined, policy: IRestartPolicy | null | undefined): Promise<string[]> {
+    const id = this.get(ref).Id;
+    return this.queue(id, async () => {
+      const c = this.fresh(id)!;
+      const warnings: string[] = [];
+      if (resources) {
+        Object.assign(c.HostConfig, resourcesFromRequest(resources));
+        if (c.State.Running) warnings.push('resource limits are recorded and apply from the next start (live update comes with berth-containerd\'s Update)');
+      }
+      if (policy) {
+        const hc = hostConfigFromRequest({ restartPolicy: policy });
+        if (c.HostConfig.AutoRemove && hc.RestartPolicy.Name !== 'no') throw new InvalidArgumentError('Restart policy cannot be updated because AutoRemove is enabled for the container');
+        c.HostConfig.RestartPolicy = hc.RestartPolicy;
+        this.save(c);
+        await this.applyRestart(c, { type: 'update-restart', policy: parsePolicy(hc.RestartPolicy.Name === 'on-failure' && hc.RestartPolicy.MaximumRetryCount ? `on-failure:${hc.RestartPolicy.MaximumRetryCount}` : hc.RestartPolicy.Name) });
+      } else this.save(c);
+      this.emitContainer(c, 'update');
+      return warnings;
+    });
+  }
+
+  /** Docker's wait conditions: not-running (default), next-exit, removed. */
+  wait(ref: string, condition: string, signal?: AbortSignal): Promise<{ statusCode: number; error: string }> {
+    const c0 = this.get(ref);
+    const id = c0.Id;
+    const cond = condition || 'not-running';
+    if (!['not-running', 'next-exit', 'removed'].includes(cond)) throw new InvalidArgumentError(`invalid condition: ${JSON.stringify(condition)}`);
+    let last = c0;
+    let seenRun = c0.State.Status === 'running' || c0.State.Status === 'paused';
+    const startedAt = c0.State.StartedAt;
+    return new Promise((resolve, reject) => {
+      const finish = (): void => {
+        this.changes.off(id, on);
+        this.changes.off(`removed:${id}`, onRemoved);
+        resolve({ statusCode: last.State.ExitCode, error: last.State.Error });
+      };
+      const on = (): void => {
+        const c = this.fresh(id);
+        if (!c) return;
+        last = c;
+        const up = c.State.Status === 'running' || c.State.Status === 'paused';
+        if (up) seenRun = true;
+        if (cond === 'not-running' && !up && c.State.Status !== 'restarting') finish();
+        else if (cond === 'next-exit' && !up && (seenRun || c.State.StartedAt !== startedAt) && c.State.Status !== 'created') finish();
+      };
+      const onRemoved = (): void => finish();
+      this.changes.on(id, on);
+      this.changes.on(`removed:${id}`, onRemoved);
+      signal?.addEventListener('abort', () => {
+        this.changes.off(id, on);
+        this.changes.off(`removed:${id}`, onRemoved);
+        reject(new FailedPreconditionError('wait cancelled'));
+      }, { once: true });
+      if (cond === 'not-running') on();
+    });
+  }
+
+  containerChanged(id: string, fn: () => void): () => void {
+    this.changes.on(id, fn);
+    return () => this.changes.off(id, fn);
+  }
+
+  async prune(keep: (c: ContainerRecord) => boolean = () => false): Promise<string[]> {
+    const deleted: string[] = [];
+    for (const c of this.store.containers()) {
+      if (['exited', 'created', 'dead'].includes(c.State.Status) && !keep(c)) {
+        await this.remove(c.Id, false);
+        deleted.push(c.Id);
+      }
+    }
+    return deleted;
+  }
+
+  // ---- exec ---------------------------------------------------------------------------------
+
+  execCreate(ref: string, cfg: { cmd: string[]; env: string[]; user: string; workingDir: string; tty: boolean; attachStdin: boolean; privileged: boolean; rows: number; cols: number }): string {
+    const c = this.get(ref);
+    if (c.State.Status !== 'running') throw new FailedPreconditionError(`Container ${c.Id} is ${c.State.Status === 'paused' ? 'paused, unpause the container before exec' : 'not running'}`);
+    if (!cfg.cmd.length) throw new InvalidArgumentError('No exec command specified');
+    const id = randomBytes(32).toString('hex');
+    this.execs.set(id, {
+      id, containerId: c.Id, args: cfg.cmd, env: cfg.env, user: cfg.user, workingDir: cfg.workingDir, tty: cfg.tty,
+      attachStdin: cfg.attachStdin, privileged: cfg.privileged, rows: cfg.rows, cols: cfg.cols, running: false, exited: false, exitCode: 0, pid: 0,
+    });
+    this.emitContainer(c, `exec_create: ${cfg.cmd.join(' ')}`, { execID: id });
+    return id;
+  }
+
+  exec(execId: string): ExecRecord {
+    const e = this.execs.get(execId);
+    if (!e) throw new NotFoundError(`No such exec instance: ${execId}`);
+    return e;
+  }
+
+  /** The process JSON for an exec: the container's identity and limits, the exec's command. */
+  execProcess(e: ExecRecord): Record<string, unknown> {
+    const c = this.get(e.containerId);
+    const user = resolveUserInRoot(c.rootfs.merged, e.user || c.Config.User, c.HostConfig.GroupAdd ?? []);
+    const caps = capabilities(c.HostConfig.CapAdd, c.HostConfig.CapDrop, c.HostConfig.Privileged || e.privileged);
+    const env = processEnv({ ...c.Config, Tty: e.tty, Env: [...c.Config.Env, ...e.env] }, user.home);
+    return {
+      terminal: e.tty,
+      user: { uid: user.uid, gid: user.gid, ...(user.additionalGids.length ? { additionalGids: user.additionalGids } : {}) },
+      args: e.args,
+      env,
+      cwd: e.workingDir || c.Config.WorkingDir || '/',
+      capabilities: { bounding: caps, effective: caps, permitted: caps },
+      noNewPrivileges: (c.HostConfig.SecurityOpt ?? []).some((o) => o === 'no-new-privileges' || o === 'no-new-privileges:true'),
+    };
+  }
+
+  // ---- events from berth-containerd and reconciliation ------------------------------------
+
+  private async onEnvelope(env: Envelope): Promise<void> {
+    const id = env.containerId;
+    if (env.topic === '/tasks/oom' && id) {
+      this.oom.add(id);
+      const c = this.store.containers().find((x) => x.Id === id);
+      if (c) this.emitContainer(c, 'oom');
+    } else if (env.topic === '/tasks/exit' && env.taskExit && id) {
+      const x = env.taskExit;
+      if (x.execId) {
+        const e = this.execs.get(x.execId);
+        if (e) {
+          e.running = false;
+          e.exited = true;
+          e.exitCode = num(x.exitStatus);
+          await this.ctd.call(this.ctd.tasks, (t) => t.deleteProcess, { namespace: NAMESPACE, containerId: id, execId: x.execId }).catch(() => undefined);
+        }
+      } else {
+        await this.handleExit(id, {
+          pid: num(x.pid), exitStatus: num(x.exitStatus), exitedAtNs: BigInt(String(x.exitedAtNs ?? 0)), oomKilled: Boolean(x.oomKilled), reason: x.reason ?? '',
+        });
+      }
+    }
+  }
+
+  /** Follows berth-containerd's task events from the last seq handled; resubscribes (and reconciles) when the stream breaks. */
+  subscribe(): void {
+    if (this.closed) return;
+    const after = this.store.getMeta('containerd_seq') ?? '0';
+    const stream = this.ctd.events.subscribe({ filters: [{ namespace: NAMESPACE, topic: '/tasks/' }], replay: true, afterSeq: after as unknown as number });
+    this.subscription = stream;
+    let chain = Promise.resolve();
+    stream.on('data', (env: Envelope) => {
+      chain = chain.then(async () => {
+        try {
+          await this.onEnvelope(env);
+        } catch (e) {
+          this.o.log.warn('handling an event', { topic: env.topic, id: env.containerId, error: errorMessage(e) });
+        }
+        this.store.setMeta('containerd_seq', String(env.seq));
+      });
+    });
+    const again = (): void => {
+      if (this.closed || this.subscription !== stream) return;
+      this.subscription = undefined;
+      this.o.log.warn('berth-containerd event stream ended; resubscribing');
+      setTimeout(() => {
+        if (this.closed) return;
+        void this.reconcile(false).catch((e: unknown) => this.o.log.warn('reconcile', { error: errorMessage(e) })).finally(() => this.subscribe());
+      }, 500);
+    };
+    stream.on('error', again);
+    stream.on('end', again);
+  }
+
+  /**
+   * Records against tasks (README, "Reconciliation at start"): running ones adopted, exits in the
+   * gap applied with their true status and time, then daemon-restart or host-reboot.
+   */
+  async reconcile(atStart: boolean): Promise<void> {
+    const bootId = readBootId();
+    const prevBoot = this.store.getMeta('boot_id');
+    const reboot = atStart && prevBoot !== undefined && prevBoot !== bootId;
+    if (atStart) this.store.setMeta('boot_id', bootId);
+    for (const c of this.store.containers()) {
+      if (c.State.Status === 'removing') {
+        await this.queue(c.Id, () => this.removeNow(c)).catch((e: unknown) => this.o.log.warn('finishing a removal', { id: c.Id, error: errorMessage(e) }));
+        continue;
+      }
+      if (reboot) {
+        await this.queue(c.Id, async () => {
+          await this.ctdDeleteTask(c.Id).catch(() => undefined);
+          await unmountOverlay(c.rootfs.merged).catch(() => undefined);
+          if (c.State.Status === 'running' || c.State.Status === 'paused') {
+            c.State = { ...c.State, Status: 'exited', Running: false, Paused: false, Pid: 0, ExitCode: 255, Error: 'host rebooted', FinishedAt: rfc3339Nano(nowNs()) };
+          }
+          await this.applyRestart(c, { type: 'host-reboot' });
+        }).catch((e: unknown) => this.o.log.warn('reboot restart', { id: c.Id, error: errorMessage(e) }));
+        continue;
+      }
+      if (c.State.Status === 'running' || c.State.Status === 'paused') {
+        let p: Process | undefined;
+        try {
+          p = (await this.ctd.call(this.ctd.tasks, (x) => x.get, { namespace: NAMESPACE, containerId: c.Id })).process ?? undefined;
+        } catch (e) {
+          if (!isNotFound(e)) throw e;
+        }
+        if (!p) {
+          await this.handleExit(c.Id, { pid: 0, exitStatus: 255, exitedAtNs: nowNs(), oomKilled: false, reason: 'task not found in berth-containerd' });
+        } else if (p.status === Status.STATUS_STOPPED) {
+          await this.handleExit(c.Id, { pid: num(p.pid), exitStatus: num(p.exitStatus), exitedAtNs: BigInt(String(p.exitedAtNs ?? 0)), oomKilled: Boolean(p.oomKilled), reason: p.reason ?? '' });
+        } else if (atStart) {
+          const paused = p.status === Status.STATUS_PAUSED;
+          if (paused !== c.State.Paused || num(p.pid) !== c.State.Pid) {
+            c.State = { ...c.State, Paused: paused, Status: paused ? 'paused' : 'running', Pid: num(p.pid) };
+            c.restart = { ...c.restart, status: paused ? 'paused' : 'running' };
+            this.save(c);
+          }
+        }
+      } else if (atStart) {
+        await this.queue(c.Id, () => this.applyRestart(c, { type: 'daemon-restart' })).catch((e: unknown) => this.o.log.warn('daemon-restart', { id: c.Id, error: errorMessage(e) }));
+      }
+    }
+  }
+
+  async init(): Promise<void> {
+    await this.reconcile(true);
+    this.subscribe();
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    this.subscription?.cancel();
+  }
+
+  eventsSince(sinceNs: bigint): EventRecord[] {
+    return this.store.eventsSince(sinceNs);
+  }
+}
+
+function readBootId(): string {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** mkdir -p inside the container's root, every component resolved inside it (openat2). */
+function mkdirInRoot(root: string, path: string): void {
+  const native = loadAddon();
+  const fd = native.openRoot(root);
+  try {
+    let cur = '';
+    for (const part of path.split('/').filter(Boolean)) {
+      cur = cur ? `${cur}/${part}` : part;
+      if (!native.lstatAt(fd, cur)) native.mkdirAt(fd, cur, 0o755);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -24,7 +24,7 @@ import { writeEtcFiles } from './container/etc-files.js';
 import { NAME_RE, generateName } from './container/names.js';
 import { freshState, nowNs, parseTimeNs, rfc3339Nano, type ContainerRecord } from './container/record.js';
 import {
-  AlreadyExistsError, BerthError, FailedPreconditionError, InvalidArgumentError, NotFoundError, errorMessage, isNotFound,
+  AlreadyExistsError, BerthError, FailedPreconditionError, InvalidArgumentError, NotFoundError, errorMessage, isFailedPrecondition, isNotFound,
 } from './errdefs.js';
 import { ImageStore } from './images/store.js';
 import type { Logger } from './log.js';
@@ -341,11 +341,14 @@ export class Engine {
       rows: c.HostConfig.ConsoleSize[0], cols: c.HostConfig.ConsoleSize[1],
       log: { path: c.LogPath, maxSize: rot.maxSize, maxFiles: rot.maxFiles },
     });
+    // The start time is taken before Start: a quick init can exit (its time from the kernel)
+    // before Start's reply arrives.
+    const startedAt = rfc3339Nano(nowNs());
     const started = await this.ctd.call(this.ctd.tasks, (x) => x.start, { namespace: NAMESPACE, containerId: c.Id });
     this.oom.delete(c.Id);
     c.State = {
       ...c.State, Status: 'running', Running: true, Paused: false, Restarting: false, OOMKilled: false, Dead: false,
-      Pid: started.pid, ExitCode: 0, Error: '', StartedAt: rfc3339Nano(nowNs()),
+      Pid: started.pid, ExitCode: 0, Error: '', StartedAt: startedAt,
     };
     c.restart = { ...c.restart, status: 'running' };
     this.save(c);
@@ -434,7 +437,10 @@ export class Engine {
       await this.applyRestart(c, { type: 'stop' });
       if (!wasRunning) return undefined;
       const sig = parseSignal(signal || c.Config.StopSignal || 'SIGTERM');
-      await this.kill0(c, sig);
+      // The init may be exiting already: its exit event is on its way, and settles the stop.
+      await this.kill0(c, sig).catch((e: unknown) => {
+        if (!isNotFound(e) && !isFailedPrecondition(e)) throw e;
+      });
       return c;
     });
     if (!c0) return;

@@ -1,6 +1,6 @@
 // berth-shim: one per container; its parent, its stdio and log, its exit status. See README.md.
 import { appendFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import type { BerthNative } from '@berth/runc';
 import { Command } from 'commander';
@@ -134,5 +134,4 @@ program
     }
   });
 
-void dirname;
 program.parseAsync(process.argv);

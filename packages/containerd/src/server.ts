@@ -10,6 +10,11 @@ import { EventsService } from '@berth/api/berth/events/v1';
 import { NamespacesService } from '@berth/api/berth/namespaces/v1';
 import { TasksService } from '@berth/api/berth/tasks/v1';
 import { VersionService, type VersionServer } from '@berth/api/berth/version/v1';
+import { ContentService } from '@berth/api/berth/content/v1';
+import { DiffService } from '@berth/api/berth/diff/v1';
+import { ImagesService } from '@berth/api/berth/images/v1';
+import { LeasesService } from '@berth/api/berth/leases/v1';
+import { SnapshotsService } from '@berth/api/berth/snapshots/v1';
 import { unixAddress } from '@berth/api';
 import { Exchange } from './events/exchange.js';
 import { Logger } from './log.js';
@@ -21,8 +26,18 @@ import { eventsService } from './services/events.js';
 import { namespacesService } from './services/namespaces.js';
 import { tasksService } from './services/tasks.js';
 import { unary } from './services/handler.js';
+import { ContentGrpc } from './content/index.js';
+import { DiffGrpc } from './diff/index.js';
+import { errorMessage, FailedPreconditionError, NotFoundError, toServiceError } from './errdefs.js';
+import { LeasesGrpc } from './gc/index.js';
+import { ImageStorage, ImagesGrpc } from './images/index.js';
+import type { ContainerRecord } from './metadata/db.js';
+import { SnapshotsGrpc } from './snapshots/index.js';
 
-export const API_VERSIONS = ['berth.version.v1', 'berth.namespaces.v1', 'berth.containers.v1', 'berth.tasks.v1', 'berth.events.v1'];
+export const API_VERSIONS = [
+  'berth.version.v1', 'berth.namespaces.v1', 'berth.containers.v1', 'berth.tasks.v1', 'berth.events.v1',
+  'berth.content.v1', 'berth.snapshots.v1', 'berth.diff.v1', 'berth.images.v1', 'berth.leases.v1',
+];
 
 export interface DaemonOptions {
   root: string;
@@ -36,6 +51,7 @@ export interface DaemonOptions {
 
 export interface Daemon {
   store: MetadataStore;
+  storage: ImageStorage;
   exchange: Exchange;
   tasks: TaskManager;
   server: grpc.Server;
@@ -68,7 +84,21 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   mkdirSync(o.state, { recursive: true, mode: 0o711 });
   const store = new MetadataStore(o.root);
   const exchange = new Exchange(store);
-  const tasks = new TaskManager(store, exchange, { state: o.state, launcher: o.launcher, log, shimDebug: o.shimDebug });
+  // Image storage beside meta.db: <root>/content, <root>/snapshots/overlay, <root>/storage.db.
+  // Opening it never touches a snapshot that is mounted: running containers keep their roots.
+  const storage = await ImageStorage.open(o.root);
+  // Every GC, whoever asks for it, keeps the snapshots containers hold.
+  storage.setInUse(() => ({ snapshots: store.snapshotKeys() }));
+  const gcInBackground = (why: string): void => {
+    storage.gc().then(
+      (r) => log.debug('gc', { why, content: r.content.length, snapshots: r.snapshots.length, ingests: r.ingests.length, leases: r.leases.length }),
+      (e: unknown) => log.warn('gc failed', { why, error: errorMessage(e) }),
+    );
+  };
+  const tasks = new TaskManager(store, exchange, {
+    state: o.state, launcher: o.launcher, log, shimDebug: o.shimDebug,
+    rootfs: { mount: async (ns, c, target) => void (await storage.mountContainer(ns, c.image, c.snapshotKey, target)) },
+  });
   // Re-find the shims before serving, so the first List already tells the truth.
   await tasks.recover();
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
@@ -77,17 +107,46 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   };
   server.addService(VersionService, version);
   server.addService(NamespacesService, namespacesService(store, exchange));
-  server.addService(ContainersService, containersService(store, exchange));
+  server.addService(ContainersService, containersService(store, exchange, {
+    // A container's snapshot (its writable layer) goes with it; then what nothing holds.
+    async deleted(c: ContainerRecord) {
+      if (c.snapshotKey && !c.rootfs && !store.containerWithSnapshot(c.snapshotKey)) {
+        try {
+          storage.snapshotter.remove(c.snapshotKey);
+        } catch (e) {
+          if (!(e instanceof NotFoundError)) log.warn('removing the container\'s snapshot failed (GC retries)', { id: c.id, snapshot: c.snapshotKey, error: errorMessage(e) });
+        }
+      }
+      gcInBackground(`container ${c.namespace}/${c.id} deleted`);
+    },
+  }));
   server.addService(TasksService, tasksService(tasks));
   server.addService(EventsService, eventsService(exchange));
+  server.addService(ContentService, new ContentGrpc(storage.content).handlers);
+  const snapshots = new SnapshotsGrpc(storage.snapshotter).handlers;
+  const removeSnapshot = snapshots.remove;
+  // A container's snapshot goes with the container, never from under it.
+  snapshots.remove = (call, cb) => {
+    const holder = store.containerWithSnapshot(call.request.key);
+    if (holder) {
+      cb(toServiceError(new FailedPreconditionError(`snapshot ${call.request.key} is the root of container ${holder.id} (namespace ${holder.namespace}): delete the container instead`)) as grpc.ServiceError);
+      return;
+    }
+    removeSnapshot(call, cb);
+  };
+  server.addService(SnapshotsService, snapshots);
+  server.addService(DiffService, new DiffGrpc(storage.content).handlers);
+  server.addService(ImagesService, new ImagesGrpc(storage, gcInBackground).handlers);
+  server.addService(LeasesService, new LeasesGrpc(storage).handlers);
   await bindUnix(server, o.address);
   log.info('serving', { address: o.address, root: o.root, state: o.state });
   return {
-    store, exchange, tasks, server, address: o.address,
+    store, storage, exchange, tasks, server, address: o.address,
     async stop() {
       tasks.close();
       await new Promise<void>((r) => server.tryShutdown(() => r()));
       server.forceShutdown();
+      storage.close();
       store.close();
       rmSync(o.address, { force: true });
     },

@@ -22,7 +22,8 @@ function target(img: IImage | null | undefined): Descriptor {
 export class ImagesGrpc {
   readonly handlers: ImagesServer;
 
-  constructor(storage: ImageStorage) {
+  /** `gcInBackground` runs GC after a delete without sync (the caller does not wait for it). */
+  constructor(storage: ImageStorage, gcInBackground?: (why: string) => void) {
     const images = storage.images;
     this.handlers = {
       get: unary((r) => ({ image: imagePb(images.get(namespaceOf(r.namespace), r.name)) })),
@@ -38,6 +39,7 @@ export class ImagesGrpc {
       delete: unary(async (r) => {
         images.delete(namespaceOf(r.namespace), r.name);
         if (r.sync) await storage.gc();
+        else gcInBackground?.(`image ${r.name} deleted`);
         return {};
       }),
     };

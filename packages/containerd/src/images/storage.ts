@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { LocalContentStore, writeBlob } from '../content/index.js';
+import { FailedPreconditionError, NotFoundError } from '../errdefs.js';
 import { diffTar } from '../diff/index.js';
 import { tap } from '../diff/decompress.js';
 import { collect, LeaseStore, type GcResult, type GcRoots } from '../gc/index.js';
@@ -32,6 +33,8 @@ export class ImageStorage {
   readonly images: ImageStore;
   readonly leases: LeaseStore;
   private turn: Promise<unknown> = Promise.resolve();
+  /** What else GC must keep: set by berth-containerd to its containers' snapshot keys. */
+  private inUse: () => GcRoots = () => ({});
 
   private constructor(readonly root: string, readonly content: LocalContentStore, readonly snapshotter: OverlaySnapshotter) {
     this.db = new Database(join(root, 'storage.db'));
@@ -89,9 +92,45 @@ export class ImageStorage {
     return { desc: { mediaType: opts.gzip ? MediaType.OciLayerGzip : MediaType.OciLayer, digest: info.digest, size: info.size, annotations: { [UNCOMPRESSED_LABEL]: diffId } }, diffId };
   }
 
-  /** Removes content and snapshots nothing references (images, leases, `roots`). */
-  gc(roots?: GcRoots): Promise<GcResult> {
-    return this.exclusive(() => collect(this, roots));
+  /**
+   * Sets what is in use beyond images and leases (berth-containerd: every container's snapshot
+   * key); every GC, whoever triggers it, keeps it.
+   */
+  setInUse(fn: () => GcRoots): void {
+    this.inUse = fn;
+  }
+
+  /**
+   * A container's snapshot mounted onto `target`: the snapshot `key` as it is when it exists (a
+   * task made again for the same container), else prepared on `image`'s layers (unpacked first
+   * when needed). Unlike prepareContainer, an existing key is reused, not an error.
+   */
+  async mountContainer(ns: string, image: string, key: string, target: string): Promise<Mount[]> {
+    let mounts: Mount[];
+    try {
+      mounts = this.snapshotter.mounts(key);
+    } catch (e) {
+      if (!(e instanceof NotFoundError)) throw e;
+      if (!image) throw new FailedPreconditionError(`snapshot ${key}: not found, and the container names no image to prepare it from`);
+      // Unpack and prepare in one turn, so no GC runs between them.
+      mounts = await this.exclusive(async () => {
+        const { chainId } = await unpack(this, this.images.get(ns, image).target);
+        return this.snapshotter.prepare(key, chainId, { 'berth.io/image': image });
+      });
+    }
+    await mountAll(mounts, target);
+    return mounts;
+  }
+
+  /** Removes content and snapshots nothing references (images, leases, what is in use, `roots`). */
+  gc(roots: GcRoots = {}): Promise<GcResult> {
+    return this.exclusive(() => {
+      const used = this.inUse();
+      return collect(this, {
+        snapshots: [...(used.snapshots ?? []), ...(roots.snapshots ?? [])],
+        content: [...(used.content ?? []), ...(roots.content ?? [])],
+      });
+    });
   }
 
   close(): void {

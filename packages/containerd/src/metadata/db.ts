@@ -226,6 +226,16 @@ export class MetadataStore {
     return (this.db.prepare('SELECT * FROM containers WHERE namespace = ? ORDER BY id').all(ns) as Row[]).map(toContainer);
   }
 
+  /** Every container's snapshot key, in every namespace (what GC must keep). */
+  snapshotKeys(): string[] {
+    return this.db.prepare("SELECT DISTINCT snapshot_key FROM containers WHERE snapshot_key != ''").pluck().all() as string[];
+  }
+
+  /** The container (any namespace) holding snapshot `key`, if one does. */
+  containerWithSnapshot(key: string): { namespace: string; id: string } | undefined {
+    return this.db.prepare('SELECT namespace, id FROM containers WHERE snapshot_key = ? LIMIT 1').get(key) as { namespace: string; id: string } | undefined;
+  }
+
   updateContainer(c: ContainerRecord): ContainerRecord {
     const rec = { ...c, updatedAt: nowNs() };
     const res = this.db

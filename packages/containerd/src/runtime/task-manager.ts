@@ -32,6 +32,7 @@ import { fromLong, toLong, toNum } from '../long.js';
 import {
   DEFAULT_NAMESPACE, nowNs, type ContainerRecord, type MetadataStore, type ProcessRecord, type ProcessStatus, type TaskRecord,
 } from '../metadata/db.js';
+import { isMountPoint, unmountAll } from '../snapshots/mount.js';
 import { SHIM_PROTOCOL, ShimConnection, ready } from './shim-client.js';
 import { shimSocketPath, type ShimLauncher } from './launcher.js';
 
@@ -72,8 +73,19 @@ interface LiveShim {
 const key = (ns: string, id: string): string => `${ns}/${id}`;
 const pkey = (ns: string, id: string, execId: string): string => `${ns}/${id}/${execId}`;
 
+/**
+ * A container's root from a snapshot (image storage): mounted at `<bundle>/rootfs` at task create
+ * (the snapshot prepared on the image when the container has none yet), unmounted at task delete.
+ * The snapshot itself lives as long as the container (removed at container delete).
+ */
+export interface RootfsProvider {
+  mount(ns: string, c: ContainerRecord, target: string): Promise<void>;
+}
+
 export interface TaskManagerOptions {
   state: string;
+  /** Mounts snapshot roots; without it a container needs a rootfs directory. */
+  rootfs?: RootfsProvider;
   launcher: ShimLauncher;
   log: Logger;
   shimDebug?: boolean;
@@ -339,7 +351,13 @@ export class TaskManager {
     const socket = shimSocketPath(this.state, ns, c.id);
     const logPath = o.log?.path || join(bundle, 'log.json');
     const runtime = runtimeOf(c);
-    writeBundle(bundle, c, o.terminal);
+    // A container without a rootfs directory but with a snapshot key runs on that snapshot,
+    // mounted at <bundle>/rootfs (a rootfs directory, as berthd gives, wins).
+    const fromSnapshot = !c.rootfs && Boolean(c.snapshotKey);
+    if (fromSnapshot && !this.opts.rootfs) throw new FailedPreconditionError(`container ${c.id}: its root is snapshot ${c.snapshotKey}, and this berth-containerd has no image storage`);
+    if (fromSnapshot && c.snapshotter && c.snapshotter !== 'overlayfs') throw new InvalidArgumentError(`container ${c.id}: snapshotter ${JSON.stringify(c.snapshotter)}: only "overlayfs" is available`);
+    const rootPath = fromSnapshot ? join(bundle, 'rootfs') : undefined;
+    writeBundle(bundle, c, o.terminal, rootPath);
     const t: TaskRecord = {
       namespace: ns, containerId: c.id, bundle, logPath, shimPid: 0, shimAddress: socket, shimSeq: 0,
       terminal: o.terminal, stdin: o.stdin, createdAt: nowNs(),
@@ -350,6 +368,11 @@ export class TaskManager {
     let shim: LiveShim | undefined;
     try {
       mkdirSync(join(this.state, 's'), { recursive: true, mode: 0o700 });
+      if (rootPath) {
+        mkdirSync(rootPath, { recursive: true, mode: 0o755 });
+        if (isMountPoint(rootPath)) throw new FailedPreconditionError(`container ${c.id}: ${rootPath} is mounted already (left by an earlier task?)`);
+        await this.opts.rootfs!.mount(ns, c, rootPath);
+      }
       await this.launcher.start({ namespace: ns, id: c.id, bundle, socket, runtime, debug: Boolean(this.opts.shimDebug) });
       shim = await this.connect(t, this.opts.shimStartTimeoutMs ?? 10_000);
       const task = this.store.getTask(ns, c.id)!;
@@ -509,7 +532,17 @@ export class TaskManager {
         } catch { /* the default */ }
         await this.launcher.cleanup({ id, bundle: t.bundle, runtime });
       }
-      rmSync(t.bundle, { recursive: true, force: true });
+      // A snapshot root is unmounted before the bundle goes: removing through the mount would
+      // write whiteouts into the container's layer (and delete its files).
+      const rootfs = join(t.bundle, 'rootfs');
+      if (isMountPoint(rootfs)) {
+        await unmountAll(rootfs).catch((e: unknown) => this.log.error('unmounting the task\'s rootfs failed', { id, rootfs, error: errorMessage(e) }));
+      }
+      if (isMountPoint(rootfs)) {
+        this.log.error('the task\'s rootfs is still mounted; its bundle is left in place', { id, rootfs });
+      } else {
+        rmSync(t.bundle, { recursive: true, force: true });
+      }
       try { rmdirSync(dirname(t.bundle)); } catch { /* other tasks of the namespace */ }
       rmSync(t.shimAddress, { force: true });
       this.store.deleteTask(ns, id);
@@ -617,7 +650,7 @@ function writeAtomic(file: string, data: string): void {
 }
 
 /** `<state>/<ns>/<id>/config.json`: the container's spec, its root pointing at the container's rootfs. */
-function writeBundle(bundle: string, c: ContainerRecord, terminal: boolean): void {
+function writeBundle(bundle: string, c: ContainerRecord, terminal: boolean, rootPath?: string): void {
   let spec: Record<string, unknown>;
   try {
     spec = JSON.parse(c.spec.toString('utf8') || '{}') as Record<string, unknown>;
@@ -625,12 +658,14 @@ function writeBundle(bundle: string, c: ContainerRecord, terminal: boolean): voi
     throw new InvalidArgumentError(`container ${c.id}: its spec is not JSON: ${errorMessage(e)}`);
   }
   const root = (spec.root ?? {}) as { path?: string; readonly?: boolean };
-  if (c.rootfs) {
+  if (rootPath) {
+    root.path = rootPath;
+  } else if (c.rootfs) {
     if (!isAbsolute(c.rootfs)) throw new InvalidArgumentError(`container ${c.id}: rootfs must be an absolute path: ${c.rootfs}`);
     if (!existsSync(c.rootfs)) throw new InvalidArgumentError(`container ${c.id}: rootfs ${c.rootfs} does not exist`);
     root.path = c.rootfs;
   } else if (!root.path || !isAbsolute(root.path)) {
-    throw new InvalidArgumentError(`container ${c.id} has no root filesystem: give it a rootfs (berth-ctr run --rootfs DIR)`);
+    throw new InvalidArgumentError(`container ${c.id} has no root filesystem: give it a rootfs directory or a snapshot key (berth-ctr run --rootfs DIR, or run IMAGE)`);
   }
   spec.root = root;
   const proc = (spec.process ?? {}) as { terminal?: boolean };

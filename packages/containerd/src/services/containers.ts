@@ -1,6 +1,6 @@
 // berth.containers.v1.Containers over the metadata store.
 import { Container, type ContainersServer, type IContainer } from '@berth/api/berth/containers/v1';
-import { InvalidArgumentError } from '../errdefs.js';
+import { AlreadyExistsError, InvalidArgumentError } from '../errdefs.js';
 import type { Exchange } from '../events/exchange.js';
 import { toLong } from '../long.js';
 import type { ContainerRecord, MetadataStore } from '../metadata/db.js';
@@ -31,12 +31,28 @@ function fields(ns: string, c: IContainer): Omit<ContainerRecord, 'createdAt' | 
 
 const MASKABLE = new Set(['image', 'runtime', 'spec_json', 'rootfs', 'snapshotter', 'snapshot_key', 'labels']);
 
-export function containersService(store: MetadataStore, events: Exchange): ContainersServer {
+export interface ContainersHooks {
+  /** After a container's record is gone (berth-containerd: remove its snapshot, then GC). */
+  deleted?(c: ContainerRecord): Promise<void>;
+}
+
+/** A snapshot key belongs to one container at most (snapshots are not namespaced). */
+function checkSnapshotKey(store: MetadataStore, c: { namespace: string; id: string; snapshotKey: string }): void {
+  if (!c.snapshotKey) return;
+  const holder = store.containerWithSnapshot(c.snapshotKey);
+  if (holder && (holder.namespace !== c.namespace || holder.id !== c.id)) {
+    throw new AlreadyExistsError(`snapshot key ${c.snapshotKey} is held by container ${holder.id} in namespace ${holder.namespace}`);
+  }
+}
+
+export function containersService(store: MetadataStore, events: Exchange, hooks: ContainersHooks = {}): ContainersServer {
   return {
     create: unary((req) => {
       const ns = namespaceOf(req.namespace);
       if (!req.container) throw new InvalidArgumentError('container is required');
-      const rec = store.createContainer(fields(ns, req.container));
+      const f = fields(ns, req.container);
+      checkSnapshotKey(store, f);
+      const rec = store.createContainer(f);
       events.publish({ namespace: ns, containerId: rec.id, topic: '/containers/create', container: { id: rec.id } });
       return { container: containerToPb(rec) };
     }),
@@ -63,15 +79,18 @@ export function containersService(store: MetadataStore, events: Exchange): Conta
         if (m === 'snapshot_key') upd.snapshotKey = next.snapshotKey;
         if (m === 'labels') upd.labels = next.labels;
       }
+      checkSnapshotKey(store, upd);
       const rec = store.updateContainer(upd);
       events.publish({ namespace: ns, containerId: rec.id, topic: '/containers/update', container: { id: rec.id } });
       return { container: containerToPb(rec) };
     }),
-    delete: unary((req) => {
+    delete: unary(async (req) => {
       const ns = namespaceOf(req.namespace);
       const id = validId(req.id);
+      const rec = store.getContainer(ns, id);
       store.deleteContainer(ns, id);
       events.publish({ namespace: ns, containerId: id, topic: '/containers/delete', container: { id } });
+      await hooks.deleted?.(rec);
       return {};
     }),
   };

@@ -5,6 +5,7 @@
  * from the kernel; containerd shortens lowerdir paths for that, which is not done here yet.
  */
 import { execFile } from 'node:child_process';
+import { readFileSync, realpathSync } from 'node:fs';
 import { promisify } from 'node:util';
 import type { Mount } from './snapshotter.js';
 
@@ -38,4 +39,18 @@ export async function unmountAll(target: string): Promise<void> {
     if (/not mounted|no mount point/.test(msg)) return;
     await run('umount', ['-R', '-l', target]);
   }
+}
+
+// /proc/self/mountinfo escapes space, tab, newline and backslash as \ooo.
+const unescape = (s: string): string => s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
+
+/** Whether something is mounted on `path` (in this process's mount namespace). */
+export function isMountPoint(path: string): boolean {
+  let p: string;
+  try {
+    p = realpathSync(path);
+  } catch {
+    return false;
+  }
+  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => unescape(l.split(' ')[4] ?? '') === p);
 }

@@ -8,7 +8,10 @@
 //   Docker's with `docker run -d --runtime runc` on a private dockerd (test-e2e/support/dockerd.ts)
 //   from the busybox test image (`docker import`). The dockerd's own growth is in the summary.
 //   One container is made and removed before the baseline (first-use costs are not per
-//   container). Each run reads the figures again (the containers stay idle); the median is printed.
+//   container), and the daemons are left idle for 12 s before the baseline and before the
+//   figures (a Node heap shrinks only then). Each run reads the figures again (the containers
+//   stay idle); the median is printed. At ×1 the daemon's growth is below the noise of its
+//   garbage collector (a Node daemon's idle PSS wanders by ±2 MiB); ×50 is the figure to read.
 // - create → started task: berth's Containers.Create + Tasks.Create + Tasks.Start through its
 //   gRPC API, timed in this process; and `berth-ctr run -d`. Docker's side is Debian's `ctr run
 //   -d --runtime io.containerd.runc.v2 --rootfs` against the private dockerd's containerd (a CLI
@@ -26,6 +29,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const IMAGE = 'berth-test/busybox:latest';
 const MiB = 1024; // smaps_rollup counts kB (KiB)
+const SETTLE_MS = 12_000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const has = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
 
@@ -269,7 +273,9 @@ function idleMemory(count) {
       const warm = await berthSleep(s, state.berth, uid('warm'));
       await state.berth.call('tasks', 'delete', { containerId: warm, force: true });
       await state.berth.call('containers', 'delete', { id: warm });
-      await sleep(2000);
+      // V8's memory reducer shrinks an idle Node heap some 3 to 10 s after the last work: the
+      // baseline is read after that, as are the figures.
+      await sleep(SETTLE_MS);
       const bPid = state.berth.proc.pid;
       state.berthBase = await settledPss([bPid]);
       for (let i = 0; i < count; i++) await berthSleep(s, state.berth, uid('idle'));
@@ -287,7 +293,7 @@ function idleMemory(count) {
         state.docker = await startDocker(s);
         state.dockerDaemons = dockerDaemons(state.docker);
         await state.docker.dockerOk(['run', '--rm', '--runtime', 'runc', '--network', 'none', IMAGE, 'true'], { timeoutMs: 60_000 });
-        await sleep(2000);
+        await sleep(SETTLE_MS);
         state.dockerBase = {
           containerd: await settledPss([state.dockerDaemons.containerd]),
           dockerd: await settledPss([state.dockerDaemons.dockerd]),
@@ -299,7 +305,7 @@ function idleMemory(count) {
         state.dockerShims = dockerShims(state.dockerAddress);
         if (state.dockerShims.length !== count) throw new Error(`docker: ${state.dockerShims.length} containerd-shim-runc-v2 for ${count} containers`);
       }
-      await sleep(5000); // idle
+      await sleep(SETTLE_MS); // idle
     },
     async teardown() {
       const s = await support();

@@ -8,6 +8,11 @@ import { EventsClient } from '@berth/api/berth/events/v1';
 import { NamespacesClient } from '@berth/api/berth/namespaces/v1';
 import { TasksClient } from '@berth/api/berth/tasks/v1';
 import { VersionClient } from '@berth/api/berth/version/v1';
+import { ContentClient, WriteAction, type WriteContentResponse, type IWriteContentRequest, type ReadContentResponse } from '@berth/api/berth/content/v1';
+import { DiffClient } from '@berth/api/berth/diff/v1';
+import { ImagesClient } from '@berth/api/berth/images/v1';
+import { LeasesClient } from '@berth/api/berth/leases/v1';
+import { SnapshotsClient } from '@berth/api/berth/snapshots/v1';
 import { unixAddress } from '@berth/api';
 import { fromServiceError } from './errdefs.js';
 
@@ -19,6 +24,11 @@ export class ContainerdClient {
   readonly events: EventsClient;
   readonly namespaces: NamespacesClient;
   readonly version: VersionClient;
+  readonly content: ContentClient;
+  readonly snapshots: SnapshotsClient;
+  readonly diff: DiffClient;
+  readonly images: ImagesClient;
+  readonly leases: LeasesClient;
 
   constructor(readonly socket: string) {
     const addr = unixAddress(socket);
@@ -31,6 +41,11 @@ export class ContainerdClient {
     this.events = new EventsClient(addr, creds, channelOverride);
     this.namespaces = new NamespacesClient(addr, creds, channelOverride);
     this.version = new VersionClient(addr, creds, channelOverride);
+    this.content = new ContentClient(addr, creds, channelOverride);
+    this.snapshots = new SnapshotsClient(addr, creds, channelOverride);
+    this.diff = new DiffClient(addr, creds, channelOverride);
+    this.images = new ImagesClient(addr, creds, channelOverride);
+    this.leases = new LeasesClient(addr, creds, channelOverride);
   }
 
   /** `await c.call(c.tasks, (t) => t.kill, {...})`; deadline in ms (0: none). */
@@ -43,6 +58,68 @@ export class ContainerdClient {
         else resolve(res as Res);
       });
     });
+  }
+
+  /** A blob's bytes (Content.Read), as a stream of chunks. */
+  async *readContent(digest: string): AsyncGenerator<Buffer> {
+    const stream = this.content.read({ digest });
+    try {
+      for await (const m of stream as AsyncIterable<ReadContentResponse>) yield Buffer.from(m.data);
+    } catch (e) {
+      throw fromServiceError(e as grpc.ServiceError, `berth-containerd at ${this.socket} (is it running?)`);
+    } finally {
+      stream.cancel();
+    }
+  }
+
+  async readAll(digest: string): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    for await (const c of this.readContent(digest)) parts.push(c);
+    return Buffer.concat(parts);
+  }
+
+  /**
+   * Writes one blob through Content.Write (1 MiB messages, flow-controlled), verified against
+   * `expected` and `size` at commit; returns its digest. A blob already there is success.
+   */
+  async writeContent(ref: string, source: AsyncIterable<Buffer>, expected?: { digest: string; size: number }): Promise<string> {
+    const call = this.content.write();
+    const done = new Promise<string>((resolve, reject) => {
+      let digest = '';
+      call.on('data', (r: WriteContentResponse) => {
+        if (r.action === WriteAction.WRITE_ACTION_COMMIT) digest = r.digest;
+      });
+      call.on('error', (e: grpc.ServiceError) => reject(fromServiceError(e, `berth-containerd at ${this.socket} (is it running?)`)));
+      call.on('end', () => resolve(digest));
+    });
+    done.catch(() => undefined);
+    const send = async (m: IWriteContentRequest): Promise<void> => {
+      if (!call.write(m)) await Promise.race([new Promise((r) => call.once('drain', r)), done]);
+    };
+    const head = { ref, total: expected?.size ?? 0, expected: expected?.digest ?? '' };
+    let offset = 0;
+    try {
+      await send({ ...head, action: WriteAction.WRITE_ACTION_STAT });
+      for await (const chunk of source) {
+        for (let i = 0; i < chunk.length; i += 1 << 20) {
+          const data = chunk.subarray(i, i + (1 << 20));
+          await send({ ...head, action: WriteAction.WRITE_ACTION_WRITE, offset, data });
+          offset += data.length;
+        }
+      }
+      await send({ ...head, action: WriteAction.WRITE_ACTION_COMMIT, total: expected?.size ?? offset, offset });
+      call.end();
+    } catch (e) {
+      call.cancel();
+      await done.catch(() => undefined);
+      throw e;
+    }
+    try {
+      return (await done) || expected?.digest || '';
+    } catch (e) {
+      if ((e as Error).name === 'AlreadyExistsError' && expected) return expected.digest;
+      throw e;
+    }
   }
 
   close(): void {

@@ -20,6 +20,18 @@ function defaultBerthRunc(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'runc', 'dist', 'berth-runc.cjs');
 }
 
+// berth_native (layer extraction resolving paths with openat2) lives in packages/runc/native/build
+// of the same install (or beside the bundle, in native/).
+if (!process.env.BERTH_RUNC_NATIVE_DIR) {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const c of [join(here, 'native'), resolve(here, '..', '..', 'runc', 'native', 'build')]) {
+    if (existsSync(join(c, 'berth_native.node'))) {
+      process.env.BERTH_RUNC_NATIVE_DIR = c;
+      break;
+    }
+  }
+}
+
 const program = new Command('berth-containerd')
   .description('Berth\'s lifecycle daemon: containers, tasks, events and namespaces; one berth-shim per task.')
   .version(pkg.version, '-v, --version')

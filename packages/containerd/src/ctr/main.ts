@@ -10,6 +10,7 @@ import { ContainerdClient } from '../client.js';
 import { errorMessage, isNotFound } from '../errdefs.js';
 import { fromLong } from '../long.js';
 import { defaultSpec } from '../oci/default-spec.js';
+import { checkImages, exportImages, getImage, humanSize, imageConfig, importArchive, listImages } from './images.js';
 import { attachIo } from './io.js';
 import { table } from './table.js';
 
@@ -81,34 +82,64 @@ async function runAttached(containerId: string, execId: string, tty: boolean, st
 
 program
   .command('run')
-  .description('create a container from a root filesystem and run it: run [-d] [-t] [--rm] --rootfs DIR ID CMD...')
-  .requiredOption('--rootfs <dir>', 'the root filesystem (a directory)')
+  .description('run a container from an image (run [-d] [-t] [--rm] IMAGE ID [CMD...]) or a root filesystem (run --rootfs DIR ID [CMD...])')
+  .option('--rootfs <dir>', 'the root filesystem (a directory) instead of an image; the first argument is then the id')
   .option('-d, --detach', 'do not attach; leave the task running')
   .option('-t, --tty', 'allocate a terminal')
-  .option('--rm', 'delete the task and container when it exits')
+  .option('--rm', 'delete the task and container (and its snapshot) when it exits')
   .option('--runtime <name|path>', '"berth-runc" (default) or a runc-compatible binary', 'berth-runc')
+  .option('--snapshotter <name>', 'the snapshotter (only overlayfs)', 'overlayfs')
   .option('--env <KEY=VALUE>', 'an environment variable (repeatable)', (v: string, a: string[]) => [...a, v], [] as string[])
   .option('--cwd <dir>', 'the working directory inside the container')
   .option('--label <KEY=VALUE>', 'a label (repeatable)', (v: string, a: string[]) => [...a, v], [] as string[])
   .option('--log-max-size <bytes>', 'rotate the log at this size', '0')
   .option('--log-max-files <n>', 'log files kept', '0')
-  .argument('<id>')
-  .argument('[cmd...]')
+  .argument('<image|id>')
+  .argument('[args...]')
   .passThroughOptions()
-  .action(async (id: string, cmd: string[], o: { rootfs: string; detach?: boolean; tty?: boolean; rm?: boolean; runtime: string; env: string[]; cwd?: string; label: string[]; logMaxSize: string; logMaxFiles: string }) => {
+  .action(async (first: string, rest: string[], o: { rootfs?: string; detach?: boolean; tty?: boolean; rm?: boolean; runtime: string; snapshotter: string; env: string[]; cwd?: string; label: string[]; logMaxSize: string; logMaxFiles: string }) => {
     const c = cli();
     const tty = Boolean(o.tty);
-    const spec = defaultSpec({ namespace: ns(), id, args: cmd.length ? cmd : ['sh'], terminal: tty, env: o.env, cwd: o.cwd });
+    let id: string;
+    let cmd: string[];
+    let container: Record<string, unknown>;
+    let spec: Record<string, unknown>;
+    if (o.rootfs) {
+      id = first;
+      cmd = rest;
+      spec = defaultSpec({ namespace: ns(), id, args: cmd.length ? cmd : ['sh'], terminal: tty, env: o.env, cwd: o.cwd });
+      container = { rootfs: resolve(o.rootfs) };
+    } else {
+      if (!rest.length) throw new Error('run: want IMAGE ID [CMD...] (or --rootfs DIR ID [CMD...])');
+      id = rest[0]!;
+      cmd = rest.slice(1);
+      const img = await getImage(c, ns(), first);
+      const { config } = await imageConfig(c, img.target);
+      const ic = (config.config ?? {}) as { Env?: string[]; Entrypoint?: string[] | null; Cmd?: string[] | null; WorkingDir?: string; User?: string };
+      // As ctr: the image's entrypoint, then the given command or else the image's.
+      const args = [...(ic.Entrypoint ?? []), ...(cmd.length ? cmd : (ic.Cmd ?? []))];
+      spec = defaultSpec({ namespace: ns(), id, args: args.length ? args : ['sh'], terminal: tty, env: [...(ic.Env ?? []), ...o.env], cwd: o.cwd ?? (ic.WorkingDir || undefined) });
+      const proc = spec.process as { env: string[]; user: { uid: number; gid: number } };
+      // The image's PATH wins over the default one.
+      if ((ic.Env ?? []).some((e) => e.startsWith('PATH='))) proc.env = proc.env.slice(1);
+      if (ic.User) {
+        const m = /^(\d+)(?::(\d+))?$/.exec(ic.User);
+        if (!m) throw new Error(`image ${img.name}: user ${JSON.stringify(ic.User)}: only numeric uid[:gid] is supported`);
+        proc.user = { uid: Number(m[1]), gid: Number(m[2] ?? 0) };
+      }
+      container = { image: img.name, snapshotter: o.snapshotter, snapshotKey: id };
+    }
     const runtime = o.runtime === 'berth-runc' ? { name: 'berth-runc', path: '', args: [] } : { name: o.runtime.split('/').pop() ?? o.runtime, path: o.runtime, args: [] };
     const labels = Object.fromEntries(o.label.map((l) => [l.split('=')[0], l.split('=').slice(1).join('=')]));
-    await c.call(c.containers, (x) => x.create, { namespace: ns(), container: { id, runtime, specJson: Buffer.from(JSON.stringify(spec)), rootfs: resolve(o.rootfs), labels } });
+    await c.call(c.containers, (x) => x.create, { namespace: ns(), container: { id, runtime, specJson: Buffer.from(JSON.stringify(spec)), labels, ...container } });
     const rows = process.stdout.rows ?? 0;
     const cols = process.stdout.columns ?? 0;
     try {
+      // Task create unpacks the image on first use: no short deadline.
       await c.call(c.tasks, (x) => x.create, {
         namespace: ns(), containerId: id, terminal: tty, stdin: !o.detach || tty, rows, cols,
         log: { maxSize: Number(o.logMaxSize), maxFiles: Number(o.logMaxFiles) },
-      });
+      }, 0);
     } catch (e) {
       await c.call(c.containers, (x) => x.delete, { namespace: ns(), id }).catch(() => undefined);
       throw e;
@@ -123,6 +154,151 @@ program
       await c.call(c.containers, (x) => x.delete, { namespace: ns(), id });
     }
     process.exitCode = code;
+  });
+
+// --- images, snapshots, content
+
+const images = program.command('images').alias('image').alias('i').description('manage images');
+images
+  .command('import')
+  .description('import an OCI image layout tar or a docker save archive')
+  .option('--index-name <name>', 'name the archive\'s index itself as an image')
+  .option('--base-name <name>', 'name for manifests whose ref is a tag only (NAME:TAG)')
+  .argument('<file>')
+  .action(async (file: string, o: { indexName?: string; baseName?: string }) => {
+    await importArchive(cli(), ns(), resolve(file), { indexName: o.indexName, baseName: o.baseName, log: (l) => console.log(`imported ${l}`) });
+  });
+images
+  .command('export')
+  .description('export images as an OCI image layout tar (with a docker manifest.json)')
+  .argument('<file>').argument('<name...>')
+  .action(async (file: string, names: string[]) => {
+    await exportImages(cli(), ns(), resolve(file), names);
+  });
+images
+  .command('ls').alias('list')
+  .option('-q, --quiet', 'print only the names')
+  .action(async (o: { quiet?: boolean }) => {
+    const rows = await listImages(cli(), ns());
+    if (o.quiet) return rows.forEach((r) => console.log(r.name));
+    console.log(table(['REF', 'TYPE', 'DIGEST', 'SIZE', 'PLATFORMS', 'LABELS'], rows.map((r) => [r.name, r.mediaType, r.digest, humanSize(r.size), r.platforms, r.labels])));
+  });
+images
+  .command('check')
+  .description('check that each image\'s content is all there, and whether it is unpacked')
+  .option('-q, --quiet', 'print only the names')
+  .action(async (o: { quiet?: boolean }) => {
+    const rows = await checkImages(cli(), ns());
+    if (o.quiet) return rows.forEach((r) => console.log(r.name));
+    console.log(table(['REF', 'TYPE', 'DIGEST', 'STATUS', 'SIZE', 'UNPACKED'], rows.map((r) => [r.name, r.mediaType, r.digest, r.status, r.size, String(r.unpacked)])));
+  });
+images
+  .command('rm').alias('remove').alias('delete').alias('del')
+  .argument('<name...>')
+  .option('--async', 'do not wait for the garbage collection')
+  .action(async (names: string[], o: { async?: boolean }) => {
+    const c = cli();
+    let failed = false;
+    for (const name of names) {
+      try {
+        const img = await getImage(c, ns(), name);
+        await c.call(c.images, (x) => x.delete, { namespace: ns(), name: img.name, sync: !o.async }, 0);
+        console.log(img.name);
+      } catch (e) {
+        failed = true;
+        process.stderr.write(`berth-ctr: ${errorMessage(e)}\n`);
+      }
+    }
+    if (failed) process.exitCode = 1;
+  });
+
+const snapshots = program.command('snapshots').alias('snapshot').description('manage snapshots (overlayfs)');
+const KIND_NAME: Record<number, string> = { 0: 'Unknown', 1: 'View', 2: 'Active', 3: 'Committed' };
+snapshots
+  .command('ls').alias('list')
+  .action(async () => {
+    const c = cli();
+    const r = await c.call(c.snapshots, (x) => x.list, { snapshotter: 'overlayfs' });
+    console.log(table(['KEY', 'PARENT', 'KIND'], r.info.map((i) => [i.name ?? '', i.parent ?? '', KIND_NAME[i.kind ?? 0] ?? 'Unknown'])));
+  });
+snapshots
+  .command('info').argument('<key>')
+  .action(async (key: string) => {
+    const c = cli();
+    const i = (await c.call(c.snapshots, (x) => x.stat, { snapshotter: 'overlayfs', key })).info!;
+    console.log(JSON.stringify({ Kind: KIND_NAME[i.kind ?? 0], Name: i.name, Parent: i.parent || undefined, Labels: i.labels, Created: nsToIso(i.createdAtNs), Updated: nsToIso(i.updatedAtNs) }, null, 4));
+  });
+snapshots
+  .command('rm').alias('remove').alias('delete').alias('del').argument('<key...>')
+  .action(async (keys: string[]) => {
+    const c = cli();
+    let failed = false;
+    for (const key of keys) {
+      try {
+        await c.call(c.snapshots, (x) => x.remove, { snapshotter: 'overlayfs', key });
+      } catch (e) {
+        failed = true;
+        process.stderr.write(`berth-ctr: ${errorMessage(e)}\n`);
+      }
+    }
+    if (failed) process.exitCode = 1;
+  });
+snapshots
+  .command('usage').argument('[key...]')
+  .option('-b', 'sizes in bytes')
+  .action(async (keys: string[], o: { b?: boolean }) => {
+    const c = cli();
+    const list = keys.length ? keys : (await c.call(c.snapshots, (x) => x.list, { snapshotter: 'overlayfs' })).info.map((i) => i.name ?? '');
+    const rows: string[][] = [];
+    for (const key of list) {
+      const u = await c.call(c.snapshots, (x) => x.usage, { snapshotter: 'overlayfs', key });
+      rows.push([key, o.b ? String(u.size) : humanSize(Number(u.size)), String(u.inodes)]);
+    }
+    console.log(table(['KEY', 'SIZE', 'INODES'], rows));
+  });
+
+const content = program.command('content').description('manage content (blobs by digest)');
+content
+  .command('ls').alias('list')
+  .option('-q, --quiet', 'print only the digests')
+  .action(async (o: { quiet?: boolean }) => {
+    const c = cli();
+    const r = await c.call(c.content, (x) => x.list, {});
+    if (o.quiet) return r.info.forEach((i) => console.log(i.digest));
+    console.log(table(['DIGEST', 'SIZE', 'CREATED', 'LABELS'], r.info.map((i) => [i.digest ?? '', humanSize(Number(i.size)), nsToIso(i.createdAtNs), Object.entries(i.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',') || '-'])));
+  });
+content
+  .command('get').argument('<digest>')
+  .description('write a blob to stdout')
+  .action(async (digest: string) => {
+    for await (const chunk of cli().readContent(digest)) {
+      if (!process.stdout.write(chunk)) await new Promise((r) => process.stdout.once('drain', r));
+    }
+  });
+content
+  .command('rm').alias('remove').alias('delete').alias('del').argument('<digest...>')
+  .action(async (digests: string[]) => {
+    const c = cli();
+    let failed = false;
+    for (const digest of digests) {
+      try {
+        await c.call(c.content, (x) => x.delete, { digest });
+      } catch (e) {
+        failed = true;
+        process.stderr.write(`berth-ctr: ${errorMessage(e)}\n`);
+      }
+    }
+    if (failed) process.exitCode = 1;
+  });
+
+program
+  .command('gc')
+  .description('remove content and snapshots nothing references (images, containers, leases), now')
+  .action(async () => {
+    const c = cli();
+    // A lease deleted with sync runs a GC before it answers.
+    const l = await c.call(c.leases, (x) => x.create, {});
+    await c.call(c.leases, (x) => x.delete, { id: l.lease!.id, sync: true }, 0);
   });
 
 // --- containers

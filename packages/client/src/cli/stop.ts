@@ -1,0 +1,28 @@
+// berth stop: the stop signal, then SIGKILL after the timeout.
+import { Command } from 'commander';
+import { unary } from '../lib/api.js';
+import type { Ctx } from '../lib/context.js';
+import { forEach } from '../lib/each.js';
+import { UsageError } from '../lib/errors.js';
+
+export function timeoutOf(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^-?\d+$/.test(v)) throw new UsageError(`invalid argument "${v}" for "-t, --time" flag: strconv.ParseInt: parsing "${v}": invalid syntax`);
+  return Number(v);
+}
+
+export function stopCommand(ctx: Ctx, name = 'stop'): Command {
+  return new Command(name)
+    .description('Stop one or more running containers')
+    .usage('[OPTIONS] CONTAINER [CONTAINER...]')
+    .argument('<container...>')
+    .option('-s, --signal <string>', 'signal to send to the container')
+    .option('-t, --time <int>', 'seconds to wait before killing the container')
+    .action(async (names: string[], o: { signal?: string; time?: string }) => {
+      const timeout = timeoutOf(o.time);
+      await forEach(ctx, names, async (n) => {
+        await unary((cb) => ctx.api().containers.stop({ id: n, timeout, signal: o.signal ?? '' }, cb));
+        process.stdout.write(`${n}\n`);
+      });
+    });
+}

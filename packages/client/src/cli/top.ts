@@ -1,0 +1,18 @@
+// berth top: the container's processes, as ps shows them.
+import { Command } from 'commander';
+import { unary } from '../lib/api.js';
+import type { Ctx } from '../lib/context.js';
+import { tabulate } from '../format/index.js';
+
+export function topCommand(ctx: Ctx, name = 'top'): Command {
+  return new Command(name)
+    .description('Display the running processes of a container')
+    .usage('CONTAINER [ps OPTIONS]')
+    .argument('<container>')
+    .argument('[ps-options...]')
+    .passThroughOptions()
+    .action(async (c: string, psArgs: string[]) => {
+      const r = await unary<{ titles: string[]; processes: { values?: string[] | null }[] }>((cb) => ctx.api().containers.top({ id: c, psArgs: psArgs.join(' ') }, cb));
+      process.stdout.write(tabulate([r.titles, ...r.processes.map((p) => p.values ?? [])], { minwidth: 20, padding: 3 }));
+    });
+}

@@ -1,0 +1,18 @@
+// berth unpause: thaw each container.
+import { Command } from 'commander';
+import { unary } from '../lib/api.js';
+import type { Ctx } from '../lib/context.js';
+import { forEach } from '../lib/each.js';
+
+export function unpauseCommand(ctx: Ctx, name = 'unpause'): Command {
+  return new Command(name)
+    .description('Unpause all processes within one or more containers')
+    .usage('CONTAINER [CONTAINER...]')
+    .argument('<container...>')
+    .action(async (names: string[]) => {
+      await forEach(ctx, names, async (n) => {
+        await unary((cb) => ctx.api().containers.unpause({ id: n }, cb));
+        process.stdout.write(`${n}\n`);
+      });
+    });
+}

@@ -46,7 +46,7 @@ describe('berthd', () => {
     expect((await d.logs('hello')).map((l) => l.text)).toEqual(['from-image\n']);
 
     // --entrypoint resets the image's Cmd; the process sees PATH, HOSTNAME, HOME, cwd, user.
-    const id = await d.run('env', ['-c', 'echo out; echo err >&2; pwd; id; hostname; echo $FOO $HOME; exit 3'], {}, { entrypoint: { values: ['sh'] }, user: 'nobody' });
+    const id = await d.run('env', ['-c', 'echo err >&2; sleep 0.2; echo out; pwd; id; hostname; echo $FOO $HOME; exit 3'], {}, { entrypoint: { values: ['sh'] }, user: 'nobody' });
     const w2 = await d.call('containers', 'wait', { id });
     expect(Number(w2.statusCode)).toBe(3);
     const logs = await d.logs(id);
@@ -57,7 +57,7 @@ describe('berthd', () => {
     expect(i2.State).toMatchObject({ Status: 'exited', Running: false, ExitCode: 3 });
     expect(Date.parse(i2.State.FinishedAt)).toBeGreaterThanOrEqual(Date.parse(i2.State.StartedAt));
     expect((await d.logs(id, { tail: 1 })).map((l) => l.text)).toEqual(['image /nonexistent\n']);
-    expect((await d.logs(id, { timestamps: true }))[0]!.text).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z out\n$/);
+    expect((await d.logs(id, { timestamps: true }))[0]!.text).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z err\n$/);
 
     // Docker's exit codes for a command that cannot run: 127 not found, 126 not executable.
     const nf = await d.call('containers', 'create', { name: 'nf', config: { image: 'busybox', cmd: ['/no/such/thing'] } });
@@ -158,5 +158,63 @@ describe('berthd', () => {
     const lines = (await d.logs(counter)).map((l) => l.text);
     expect(lines.length).toBeGreaterThan(100);
     lines.forEach((l, i) => expect(l).toBe(`line ${i + 1}\n`));
+  });
+
+  it('exec, attach with detach keys, top, pause, rename, events, inspect shape', async () => {
+    const d = berthd();
+    await d.start();
+    await d.importBusybox();
+    const since = BigInt(Date.now()) * 1_000_000n;
+    const id = await d.run('cat', ['cat'], {}, { openStdin: true });
+    // exec: output and exit code
+    const ex = await d.call('containers', 'execCreate', { id: 'cat', config: { cmd: ['sh', '-c', 'echo in-exec; exit 4'], attachStdout: true } });
+    const got = await new Promise<{ out: string; code: number }>((resolve, reject) => {
+      let out = '';
+      const s = d.api().containers.execStart();
+      s.on('data', (m: { stdout?: Uint8Array; exit?: { statusCode: unknown } }) => {
+        if (m.stdout) out += Buffer.from(m.stdout).toString();
+        if (m.exit) resolve({ out, code: Number(String(m.exit.statusCode)) });
+      });
+      s.on('error', reject);
+      s.write({ start: { execId: ex.execId } });
+    });
+    expect(got).toEqual({ out: 'in-exec\n', code: 4 });
+    // attach: stdin echoed by cat, ctrl-p ctrl-q detaches and leaves it running
+    const echoed = await new Promise<boolean>((resolve, reject) => {
+      let out = '';
+      const s = d.api().containers.attach();
+      s.on('data', (m: { stdout?: Uint8Array; detached?: boolean }) => {
+        if (m.stdout) {
+          out += Buffer.from(m.stdout).toString();
+          if (out.includes('hello')) s.write({ stdin: Buffer.from([0x10, 0x11]) });
+        }
+        if (m.detached) resolve(true);
+      });
+      s.on('error', reject);
+      s.write({ start: { id, stdin: true, stdout: true, stderr: true } });
+      setTimeout(() => s.write({ stdin: Buffer.from('hello\n') }), 200);
+    });
+    expect(echoed).toBe(true);
+    expect((await d.inspect(id)).State.Running).toBe(true);
+    const top = await d.call('containers', 'top', { id });
+    expect(top.titles).toContain('PID');
+    expect(top.processes.map((p: { values: string[] }) => p.values.at(-1))).toContain('cat');
+    await d.call('containers', 'pause', { id });
+    expect((await d.inspect(id)).State).toMatchObject({ Status: 'paused', Paused: true });
+    await d.call('containers', 'unpause', { id });
+    await d.call('containers', 'rename', { id, newName: 'dog' });
+    const i = await d.inspect('dog');
+    expect(Object.keys(i)).toEqual(expect.arrayContaining(['Id', 'Name', 'Created', 'State', 'RestartCount', 'Config', 'HostConfig', 'Mounts', 'NetworkSettings']));
+    expect(i.Name).toBe('/dog');
+    await d.call('containers', 'kill', { id: 'dog' });
+    expect(Number((await d.call('containers', 'wait', { id: 'dog' })).statusCode)).toBe(137);
+    const actions = await new Promise<string[]>((resolve, reject) => {
+      const out: string[] = [];
+      const s = d.api().system.events({ sinceNs: since.toString() as unknown as number, untilNs: (BigInt(Date.now()) * 1_000_000n).toString() as unknown as number, filters: [{ key: 'type', values: ['container'] }] });
+      s.on('data', (e: { action: string }) => out.push(e.action.split(':')[0]!));
+      s.on('error', reject);
+      s.on('end', () => resolve(out));
+    });
+    expect(actions).toEqual(['create', 'start', 'exec_create', 'exec_start', 'attach', 'pause', 'unpause', 'rename', 'kill', 'die']);
   });
 });

@@ -146,6 +146,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       tasks.close();
       await new Promise<void>((r) => server.tryShutdown(() => r()));
       server.forceShutdown();
+      await storage.idle();
       storage.close();
       store.close();
       rmSync(o.address, { force: true });

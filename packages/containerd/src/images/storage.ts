@@ -133,6 +133,11 @@ export class ImageStorage {
     });
   }
 
+  /** Resolves when the unpacks and GCs queued so far are done (before close). */
+  async idle(): Promise<void> {
+    await this.turn;
+  }
+
   close(): void {
     this.snapshotter.close();
     this.db.close();

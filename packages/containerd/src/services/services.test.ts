@@ -86,3 +86,25 @@ describe('berth-containerd services', () => {
     expect(out).toBe('ping');
   });
 });
+
+describe('berth-containerd image storage wiring', () => {
+  it('serves the storage services; a snapshot key belongs to one container, which GC and Snapshots.Remove leave alone, and which goes with it', async () => {
+    const { c } = await setup();
+    const v = await c.call(c.version, (x) => x.get, {});
+    expect(v.apiVersions).toEqual(expect.arrayContaining(['berth.content.v1', 'berth.snapshots.v1', 'berth.diff.v1', 'berth.images.v1', 'berth.leases.v1']));
+    // A parentless active snapshot stands in for an image's container snapshot.
+    await c.call(c.snapshots, (x) => x.prepare, { key: 'held', parent: '' });
+    await c.call(c.snapshots, (x) => x.prepare, { key: 'loose', parent: '' });
+    await c.call(c.containers, (x) => x.create, { container: { id: 'a', specJson: Buffer.from('{}'), snapshotter: 'overlayfs', snapshotKey: 'held' } });
+    await expect(c.call(c.containers, (x) => x.create, { namespace: 'other', container: { id: 'b', specJson: Buffer.from('{}'), snapshotKey: 'held' } }))
+      .rejects.toThrow(/held by container a in namespace default/);
+    await expect(c.call(c.snapshots, (x) => x.remove, { key: 'held' })).rejects.toBeInstanceOf(FailedPreconditionError);
+    // GC (a lease deleted with sync) keeps the container's snapshot, removes the loose one.
+    const l = await c.call(c.leases, (x) => x.create, {});
+    await c.call(c.leases, (x) => x.delete, { id: l.lease!.id, sync: true });
+    expect((await c.call(c.snapshots, (x) => x.list, {})).info.map((i) => i.name)).toEqual(['held']);
+    // The container's snapshot goes with it.
+    await c.call(c.containers, (x) => x.delete, { id: 'a' });
+    expect((await c.call(c.snapshots, (x) => x.list, {})).info).toEqual([]);
+  });
+});

@@ -60,6 +60,7 @@ export interface ContainerFlags {
   healthStartInterval?: string;
   healthcheck?: boolean;
   network?: string;
+  net?: string;
   volume: string[];
   tmpfs: string[];
   dns: string[];
@@ -128,7 +129,8 @@ export function addContainerOptions(cmd: Command, run: boolean): Command {
     .option('--health-start-period <duration>', 'start period for the container to initialize before starting health-retries countdown (ms|s|m|h)')
     .option('--health-start-interval <duration>', 'time between running the check during the start period (ms|s|m|h)')
     .option('--no-healthcheck', 'disable any container-specified HEALTHCHECK')
-    .option('--network, --net <network>', 'connect a container to a network (none, host)')
+    .option('--network <network>', 'connect a container to a network (none, host)')
+    .addOption(new Option('--net <network>', 'alias of --network').hideHelp())
     .option('-v, --volume <list>', 'bind mount a volume (/host/path:/container/path[:ro])', collect, [])
     .option('--tmpfs <list>', 'mount a tmpfs directory', collect, [])
     .option('--dns <list>', 'set custom DNS servers', collect, [])
@@ -350,7 +352,7 @@ export function toCreateRequest(o: ContainerFlags, image: string, args: string[]
   const hostConfig: IHostConfig = {
     binds: o.volume,
     logConfig: { type: logDriver, config: keyValues('--log-opt', o.logOpt) },
-    networkMode: o.network ?? '',
+    networkMode: o.network ?? o.net ?? '',
     autoRemove: Boolean(o.rm),
     capAdd: o.capAdd,
     capDrop: o.capDrop,

@@ -26,6 +26,8 @@ export interface Interaction {
 export interface InteractOptions {
   tty: boolean;
   stdin: boolean;
+  /** Forward stdin only once this settles (an exec's input sent before it runs is lost: see exec.ts). */
+  stdinReady?: Promise<unknown>;
 }
 
 /** The client terminal's size, when stdout is one. */
@@ -58,12 +60,15 @@ export function interact(call: grpc.ClientDuplexStream<Up, Down>, o: InteractOpt
     const onEnd = (): void => {
       call.write({ closeStdin: true });
     };
-    if (o.stdin) {
-      stdin.on('data', onData);
-      stdin.once('end', onEnd);
-      stdin.resume();
-    }
     let settled = false;
+    if (o.stdin) {
+      void (o.stdinReady ?? Promise.resolve()).catch(() => undefined).then(() => {
+        if (settled) return;
+        stdin.on('data', onData);
+        stdin.once('end', onEnd);
+        stdin.resume();
+      });
+    }
     const done = (e?: unknown): void => {
       if (settled) return;
       settled = true;

@@ -44,12 +44,14 @@ describe.each(RUNTIMES)('berth-containerd on %s', (_name, runtimeIn, mark) => {
     await d.start();
     const data = join(d.roots.dir, 'data');
     mkdirSync(data);
-    const dataMount = [{ destination: '/data', type: 'bind', source: data, options: ['rbind', 'ro'] }];
+    // On /run, a directory the image has: a runtime makes a missing mount point inside the
+    // (shared, read-only to the container) rootfs.
+    const dataMount = [{ destination: '/run', type: 'bind', source: data, options: ['rbind', 'ro'] }];
 
     // Through the API: a counter, one that exits 3 after a last line when told, one to be
     // killed; through berth-ctr: one that sleeps.
     await runTask(d, 'count', COUNTER, { runtime });
-    const exit3Pid = await runTask(d, 'exit3', ['sh', '-c', 'while [ ! -e /data/go ]; do sleep 0.05; done; echo last-3; exit 3'], { runtime, mounts: dataMount });
+    const exit3Pid = await runTask(d, 'exit3', ['sh', '-c', 'while [ ! -e /run/go ]; do sleep 0.05; done; echo last-3; exit 3'], { runtime, mounts: dataMount });
     const killedPid = await runTask(d, 'killed', ['sleep', '1000'], { runtime });
     const run = await d.ctr(['run', '-d', '--runtime', runtime, '--rootfs', testRootfs(), 'sleeper', 'sleep', '1000']);
     expect(run.code, run.stderr).toBe(0);

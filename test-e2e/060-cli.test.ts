@@ -273,10 +273,10 @@ describe('berth CLI', () => {
       for (const c of cases) {
         const name = `m${randomBytes(4).toString('hex')}`;
         const args = ['run', '--name', name, '--network', 'none', ...c];
-        const b = await d.berth(args);
-        const k = await dk.docker(args);
+        const [b, k] = await Promise.all([d.berth(args), dk.docker(args)]);
         expect({ out: b.stdout, code: b.code }, `${c.join(' ')}\nberth: ${why(b)}\ndocker: ${k.stdout} ${k.stderr}`).toEqual({ out: k.stdout, code: k.code });
-        expect(config(await d.ok(['inspect', name])), c.join(' ')).toEqual(config(await dk.dockerOk(['inspect', name])));
+        const [bi, ki] = await Promise.all([d.ok(['inspect', name]), dk.dockerOk(['inspect', name])]);
+        expect(config(bi), c.join(' ')).toEqual(config(ki));
       }
     } finally {
       await dk.stop();

@@ -70,6 +70,9 @@ export interface ExecRecord {
   pid: number;
 }
 
+/** What `--network bridge` (and `info`) tells until bridge networks exist. */
+export const NO_BRIDGE = 'bridge networking is not implemented yet: the container gets its own network namespace with loopback only';
+
 const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(String(v)));
 
 /** Docker's exit codes for a start that failed: 127 not found, 126 cannot run, else 125 (CLI) / 128 (State). */
@@ -209,9 +212,9 @@ export class Engine {
     }
     this.emitContainer(rec, 'create');
     const warnings: string[] = [];
-    if (hostConfig.NetworkMode === 'default' || hostConfig.NetworkMode === 'bridge') {
-      warnings.push('bridge networking is not implemented yet: the container gets its own network namespace with loopback only');
-    }
+    // The default network is a private namespace with loopback only until networks exist (a
+    // note in `info`); only an explicit `--network bridge` is told here.
+    if (hostConfig.NetworkMode === 'bridge') warnings.push(NO_BRIDGE);
     return { id, warnings };
   }
 

@@ -18,6 +18,7 @@ export function infoCommand(ctx: Ctx, name = 'info'): Command {
         OperatingSystem: i.operatingSystem, OSType: i.osType, Architecture: i.architecture, NCPU: num(i.ncpu), MemTotal: num(i.memTotal),
         DockerRootDir: i.rootDir, StateDir: i.stateDir, CgroupDriver: i.cgroupDriver, CgroupVersion: i.cgroupVersion, DefaultRuntime: i.defaultRuntime,
         Runtimes: i.runtimes ?? [], SecurityOptions: i.securityOptions ?? [], LoggingDriver: i.loggingDriver, ContainerdAddress: i.containerdAddress, InitBinary: i.initBinary,
+        Warnings: i.warnings ?? [],
       };
       if (o.format) {
         process.stdout.write(`${renderTemplate(o.format, doc)}\n`);
@@ -52,5 +53,7 @@ export function infoCommand(ctx: Ctx, name = 'info'): Command {
         ` Containerd Address: ${doc.ContainerdAddress}`,
         '',
       ].join('\n'));
+      // As docker info: the daemon's warnings after the rest, on stderr.
+      for (const w of doc.Warnings) process.stderr.write(`WARNING: ${w}\n`);
     });
 }

@@ -5,6 +5,9 @@ import type * as grpc from '@grpc/grpc-js';
 import type { EventsRequest, SystemServer } from '@berth/api/berth/engine/v1';
 import type { EventRecord } from '../store/db.js';
 import type { Engine } from '../engine.js';
+
+/** docker info's Warnings: the one note about networking until bridge networks exist. */
+export const DEFAULT_NETWORK_NOTE = 'No bridge network yet: a container without --network gets a private network namespace with loopback only (--network host shares the host\'s)';
 import { fail, big, unary } from './handler.js';
 import { InvalidArgumentError } from '../errdefs.js';
 
@@ -57,7 +60,7 @@ export function systemService(engine: Engine, info: SystemInfo): SystemServer {
         architecture: process.arch === 'x64' ? 'x86_64' : process.arch, ncpu: cpus().length, memTotal: totalmem(), rootDir: info.root,
         stateDir: info.state, cgroupDriver: 'cgroupfs', cgroupVersion: v2 ? '2' : '1', defaultRuntime: 'berth-runc',
         runtimes: ['berth-runc', 'runc'], securityOptions: ['name=seccomp,profile=builtin'], loggingDriver: 'json-file',
-        containerdAddress: info.containerdAddress, initBinary: info.initBinary,
+        containerdAddress: info.containerdAddress, initBinary: info.initBinary, warnings: [DEFAULT_NETWORK_NOTE],
       };
     }),
     version: unary(async () => ({

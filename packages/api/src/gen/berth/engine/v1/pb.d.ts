@@ -3510,6 +3510,13 @@ export namespace berth {
 
                 /** The detach keys were typed; the container runs on. */
                 detached?: (boolean|null);
+
+                /**
+                 * The attach is registered with the container's process (a created container's task is made
+                 * for it): its output from here on reaches this stream, so a client may Start it now. Sent
+                 * once, first, before any output.
+                 */
+                attached?: (boolean|null);
             }
 
             /** Represents an AttachResponse. */
@@ -3533,8 +3540,15 @@ export namespace berth {
                 /** The detach keys were typed; the container runs on. */
                 public detached?: (boolean|null);
 
+                /**
+                 * The attach is registered with the container's process (a created container's task is made
+                 * for it): its output from here on reaches this stream, so a client may Start it now. Sent
+                 * once, first, before any output.
+                 */
+                public attached?: (boolean|null);
+
                 /** AttachResponse output. */
-                public output?: ("stdout"|"stderr"|"exit"|"detached");
+                public output?: ("stdout"|"stderr"|"exit"|"detached"|"attached");
 
                 /**
                  * Creates a new AttachResponse instance using the specified properties.
@@ -8351,6 +8365,12 @@ export namespace berth {
 
                 /** InfoResponse initBinary */
                 initBinary?: (string|null);
+
+                /**
+                 * Notes on what this berthd does not do yet (as docker info's Warnings), e.g. that the default
+                 * network is a private namespace with loopback only until bridge networks exist.
+                 */
+                warnings?: (string[]|null);
             }
 
             /** Represents an InfoResponse. */
@@ -8436,6 +8456,12 @@ export namespace berth {
 
                 /** InfoResponse initBinary. */
                 public initBinary: string;
+
+                /**
+                 * Notes on what this berthd does not do yet (as docker info's Warnings), e.g. that the default
+                 * network is a private namespace with loopback only until bridge networks exist.
+                 */
+                public warnings: string[];
 
                 /**
                  * Creates a new InfoResponse instance using the specified properties.

@@ -9434,6 +9434,9 @@ export const berth = $root.berth = (() => {
                  * @property {Uint8Array|null} [stderr] AttachResponse stderr
                  * @property {berth.engine.v1.IWaitContainerResponse|null} [exit] The container ended; the stream closes after this message.
                  * @property {boolean|null} [detached] The detach keys were typed; the container runs on.
+                 * @property {boolean|null} [attached] The attach is registered with the container's process (a created container's task is made
+                 * for it): its output from here on reaches this stream, so a client may Start it now. Sent
+                 * once, first, before any output.
                  */
 
                 /**
@@ -9483,17 +9486,27 @@ export const berth = $root.berth = (() => {
                  */
                 AttachResponse.prototype.detached = null;
 
+                /**
+                 * The attach is registered with the container's process (a created container's task is made
+                 * for it): its output from here on reaches this stream, so a client may Start it now. Sent
+                 * once, first, before any output.
+                 * @member {boolean|null|undefined} attached
+                 * @memberof berth.engine.v1.AttachResponse
+                 * @instance
+                 */
+                AttachResponse.prototype.attached = null;
+
                 // OneOf field names bound to virtual getters and setters
                 let $oneOfFields;
 
                 /**
                  * AttachResponse output.
-                 * @member {"stdout"|"stderr"|"exit"|"detached"|undefined} output
+                 * @member {"stdout"|"stderr"|"exit"|"detached"|"attached"|undefined} output
                  * @memberof berth.engine.v1.AttachResponse
                  * @instance
                  */
                 Object.defineProperty(AttachResponse.prototype, "output", {
-                    get: $util.oneOfGetter($oneOfFields = ["stdout", "stderr", "exit", "detached"]),
+                    get: $util.oneOfGetter($oneOfFields = ["stdout", "stderr", "exit", "detached", "attached"]),
                     set: $util.oneOfSetter($oneOfFields)
                 });
 
@@ -9533,6 +9546,8 @@ export const berth = $root.berth = (() => {
                         $root.berth.engine.v1.WaitContainerResponse.encode(message.exit, writer.uint32(/* id 3, wireType 2 =*/26).fork(), q + 1).ldelim();
                     if (message.detached != null && Object.hasOwnProperty.call(message, "detached"))
                         writer.uint32(/* id 4, wireType 0 =*/32).bool(message.detached);
+                    if (message.attached != null && Object.hasOwnProperty.call(message, "attached"))
+                        writer.uint32(/* id 5, wireType 0 =*/40).bool(message.attached);
                     return writer;
                 };
 
@@ -9597,6 +9612,10 @@ export const berth = $root.berth = (() => {
                             }
                         case 4: {
                                 message.detached = reader.bool();
+                                break;
+                            }
+                        case 5: {
+                                message.attached = reader.bool();
                                 break;
                             }
                         default:
@@ -9673,6 +9692,13 @@ export const berth = $root.berth = (() => {
                         if (typeof message.detached !== "boolean")
                             return "detached: boolean expected";
                     }
+                    if (message.attached != null && Object.hasOwnProperty.call(message, "attached")) {
+                        if (properties.output === 1)
+                            return "output: multiple values";
+                        properties.output = 1;
+                        if (typeof message.attached !== "boolean")
+                            return "attached: boolean expected";
+                    }
                     return null;
                 };
 
@@ -9711,6 +9737,8 @@ export const berth = $root.berth = (() => {
                     }
                     if (object.detached != null)
                         message.detached = Boolean(object.detached);
+                    if (object.attached != null)
+                        message.attached = Boolean(object.attached);
                     return message;
                 };
 
@@ -9750,6 +9778,11 @@ export const berth = $root.berth = (() => {
                         object.detached = message.detached;
                         if (options.oneofs)
                             object.output = "detached";
+                    }
+                    if (message.attached != null && Object.hasOwnProperty.call(message, "attached")) {
+                        object.attached = message.attached;
+                        if (options.oneofs)
+                            object.output = "attached";
                     }
                     return object;
                 };
@@ -23877,6 +23910,8 @@ export const berth = $root.berth = (() => {
                  * @property {string|null} [loggingDriver] InfoResponse loggingDriver
                  * @property {string|null} [containerdAddress] InfoResponse containerdAddress
                  * @property {string|null} [initBinary] InfoResponse initBinary
+                 * @property {Array.<string>|null} [warnings] Notes on what this berthd does not do yet (as docker info's Warnings), e.g. that the default
+                 * network is a private namespace with loopback only until bridge networks exist.
                  */
 
                 /**
@@ -23890,6 +23925,7 @@ export const berth = $root.berth = (() => {
                 function InfoResponse(properties) {
                     this.runtimes = [];
                     this.securityOptions = [];
+                    this.warnings = [];
                     if (properties)
                         for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
                             if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -24097,6 +24133,15 @@ export const berth = $root.berth = (() => {
                 InfoResponse.prototype.initBinary = "";
 
                 /**
+                 * Notes on what this berthd does not do yet (as docker info's Warnings), e.g. that the default
+                 * network is a private namespace with loopback only until bridge networks exist.
+                 * @member {Array.<string>} warnings
+                 * @memberof berth.engine.v1.InfoResponse
+                 * @instance
+                 */
+                InfoResponse.prototype.warnings = $util.emptyArray;
+
+                /**
                  * Creates a new InfoResponse instance using the specified properties.
                  * @function create
                  * @memberof berth.engine.v1.InfoResponse
@@ -24176,6 +24221,9 @@ export const berth = $root.berth = (() => {
                         writer.uint32(/* id 24, wireType 2 =*/194).string(message.containerdAddress);
                     if (message.initBinary != null && Object.hasOwnProperty.call(message, "initBinary"))
                         writer.uint32(/* id 25, wireType 2 =*/202).string(message.initBinary);
+                    if (message.warnings != null && message.warnings.length)
+                        for (let i = 0; i < message.warnings.length; ++i)
+                            writer.uint32(/* id 26, wireType 2 =*/210).string(message.warnings[i]);
                     return writer;
                 };
 
@@ -24330,6 +24378,12 @@ export const berth = $root.berth = (() => {
                                 message.initBinary = reader.string();
                                 break;
                             }
+                        case 26: {
+                                if (!(message.warnings && message.warnings.length))
+                                    message.warnings = [];
+                                message.warnings.push(reader.string());
+                                break;
+                            }
                         default:
                             reader.skipType(tag & 7, long);
                             break;
@@ -24457,6 +24511,13 @@ export const berth = $root.berth = (() => {
                     if (message.initBinary != null && Object.hasOwnProperty.call(message, "initBinary"))
                         if (!$util.isString(message.initBinary))
                             return "initBinary: string expected";
+                    if (message.warnings != null && Object.hasOwnProperty.call(message, "warnings")) {
+                        if (!Array.isArray(message.warnings))
+                            return "warnings: array expected";
+                        for (let i = 0; i < message.warnings.length; ++i)
+                            if (!$util.isString(message.warnings[i]))
+                                return "warnings: string[] expected";
+                    }
                     return null;
                 };
 
@@ -24587,6 +24648,13 @@ export const berth = $root.berth = (() => {
                         message.containerdAddress = String(object.containerdAddress);
                     if (object.initBinary != null)
                         message.initBinary = String(object.initBinary);
+                    if (object.warnings) {
+                        if (!Array.isArray(object.warnings))
+                            throw TypeError(".berth.engine.v1.InfoResponse.warnings: array expected");
+                        message.warnings = [];
+                        for (let i = 0; i < object.warnings.length; ++i)
+                            message.warnings[i] = String(object.warnings[i]);
+                    }
                     return message;
                 };
 
@@ -24610,6 +24678,7 @@ export const berth = $root.berth = (() => {
                     if (options.arrays || options.defaults) {
                         object.runtimes = [];
                         object.securityOptions = [];
+                        object.warnings = [];
                     }
                     if (options.defaults) {
                         object.id = "";
@@ -24755,6 +24824,11 @@ export const berth = $root.berth = (() => {
                         object.containerdAddress = message.containerdAddress;
                     if (message.initBinary != null && Object.hasOwnProperty.call(message, "initBinary"))
                         object.initBinary = message.initBinary;
+                    if (message.warnings && message.warnings.length) {
+                        object.warnings = [];
+                        for (let j = 0; j < message.warnings.length; ++j)
+                            object.warnings[j] = message.warnings[j];
+                    }
                     return object;
                 };
 

@@ -65,4 +65,26 @@ describe('berthd fixes', () => {
     const info = await d.call('system', 'info', {});
     expect(info.warnings).toEqual([expect.stringContaining('loopback only')]);
   });
+
+  it('StdinOnce with a terminal: detaching leaves the shell its stdin (as Docker: only without a TTY)', async () => {
+    const d = berthd();
+    await d.start();
+    await d.importBusybox();
+    const id = await d.run('tty', ['sh'], {}, { tty: true, openStdin: true, stdinOnce: true, attachStdin: true });
+    expect(((await d.inspect(id)).Config as unknown as { StdinOnce: boolean }).StdinOnce).toBe(true);
+    const a = attachStream(d, { id, stdin: true, stdout: true, stderr: true });
+    a.write({ stdin: Buffer.from('echo mark-$((6*7))\n') });
+    await waitFor(() => a.out().includes('mark-42'));
+    a.write({ stdin: Buffer.from([0x10, 0x11]) });
+    expect((await a.done).detached).toBe(true);
+    await sleep(700);
+    expect((await d.inspect(id)).State.Running).toBe(true);
+    // Without a terminal, the end of the first attach closes stdin: cat ends.
+    const cid = await d.run('cat1', ['cat'], {}, { openStdin: true, stdinOnce: true, attachStdin: true });
+    const b = attachStream(d, { id: cid, stdin: true, stdout: true, stderr: true });
+    b.write({ stdin: Buffer.from('x\n') });
+    await waitFor(() => b.out().includes('x'));
+    b.write({ closeStdin: true });
+    expect((await b.done).exit).toBe(0);
+  });
 });

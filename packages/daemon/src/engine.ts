@@ -73,6 +73,11 @@ export interface ExecRecord {
 /** What `--network bridge` (and `info`) tells until bridge networks exist. */
 export const NO_BRIDGE = 'bridge networking is not implemented yet: the container gets its own network namespace with loopback only';
 
+/** Docker closes stdin at the end of the first attach only without a terminal (moby: CloseStdin = StdinOnce && !Tty). */
+export function effectiveStdinOnce(config: { StdinOnce: boolean; Tty: boolean }): boolean {
+  return config.StdinOnce && !config.Tty;
+}
+
 const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(String(v)));
 
 /** Docker's exit codes for a start that failed: 127 not found, 126 cannot run, else 125 (CLI) / 128 (State). */
@@ -340,7 +345,7 @@ export class Engine {
     }
     const rot = logRotation(c.HostConfig);
     await this.ctd.call(this.ctd.tasks, (x) => x.create, {
-      namespace: NAMESPACE, containerId: c.Id, terminal: c.Config.Tty, stdin: c.Config.OpenStdin, stdinOnce: c.Config.StdinOnce,
+      namespace: NAMESPACE, containerId: c.Id, terminal: c.Config.Tty, stdin: c.Config.OpenStdin, stdinOnce: effectiveStdinOnce(c.Config),
       rows: c.HostConfig.ConsoleSize[0], cols: c.HostConfig.ConsoleSize[1],
       log: { path: c.LogPath, maxSize: rot.maxSize, maxFiles: rot.maxFiles },
     });

@@ -18,7 +18,7 @@ function parse(argv: string[], foreground = true) {
 describe('run flags → Create request', () => {
   it('-it, -dit and the command after the image pass through untouched', () => {
     const r = parse(['-it', '--rm', 'busybox', 'sh', '-c', 'echo -it $0', '-e']);
-    expect(r.config).toMatchObject({ image: 'busybox', cmd: ['sh', '-c', 'echo -it $0', '-e'], tty: true, openStdin: true, attachStdin: true, stdinOnce: false, consoleRows: 30, consoleCols: 90 });
+    expect(r.config).toMatchObject({ image: 'busybox', cmd: ['sh', '-c', 'echo -it $0', '-e'], tty: true, openStdin: true, attachStdin: true, stdinOnce: true, consoleRows: 30, consoleCols: 90 });
     expect(r.hostConfig.autoRemove).toBe(true);
     const d = parse(['-dit', 'busybox']);
     expect(d.config).toMatchObject({ tty: true, openStdin: true, attachStdin: false, attachStdout: false });

@@ -294,10 +294,9 @@ export function toCreateRequest(o: ContainerFlags, image: string, args: string[]
     stopSignal: o.stopSignal ?? '',
     exposedPorts: o.expose.map((p) => (p.includes('/') ? p : `${p}/tcp`)),
   };
-  // Docker closes the container's stdin at the end of the first attach only without a TTY
-  // (moby: CloseStdin = StdinOnce && !Tty); berthd passes StdinOnce to the shim as is, which then
-  // closes a TTY's stdin on detach, so it is asked for only where Docker would act on it.
-  config.stdinOnce = Boolean(config.attachStdin) && !config.tty;
+  // As docker: StdinOnce whenever stdin is attached (-i, -it); berthd acts on it only without a
+  // TTY (moby: CloseStdin = StdinOnce && !Tty).
+  config.stdinOnce = Boolean(config.attachStdin);
   if (o.entrypoint !== undefined) config.entrypoint = { values: o.entrypoint === '' ? [] : [o.entrypoint] };
   const stopTimeout = int('--stop-timeout', o.stopTimeout);
   if (stopTimeout !== undefined) config.stopTimeout = stopTimeout;

@@ -11,11 +11,12 @@
 // object the workload may fill (e.g. a temp directory) and is passed to every function.
 // An optional summary(medians) returns a line printed under the table (medians by name, in ms).
 // Peers that are not installed are listed as "missing".
-// Figures other than elapsed time (memory, or a time that leaves out untimed preparation): a
-// function's promise may resolve to an object of numbers, the figures of that run, which replace
-// its elapsed time: `{ value }` is one figure (the row is the workload's), any other keys are one
-// row each (`<workload> <key>`); a peer may leave a key out. `unit` (default 'ms') names their
-// unit; summary() then gets, per contender, its medians by key.
+// Figures other than elapsed time (memory, or a time that leaves out untimed preparation): in a
+// workload that names its `unit` ('MiB', or 'ms' too), a function's promise may resolve to an
+// object of numbers, the figures of that run, which replace its elapsed time: `{ value }` is one
+// figure (the row is the workload's), any other keys are one row each (`<workload> <key>`); a
+// peer may leave a key out. summary() then gets, per contender, its medians by key. Without
+// `unit`, what a promise resolves to is ignored, as before.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -41,7 +42,7 @@ function parseArgs(argv) {
 }
 
 /** Runs one contender once; returns elapsed milliseconds. */
-async function timeOnce(what, ctx) {
+async function timeOnce(what, ctx, ownFigures = false) {
   let cmd = Array.isArray(what) ? what : undefined;
   if (!cmd) {
     const start = process.hrtime.bigint();
@@ -49,7 +50,7 @@ async function timeOnce(what, ctx) {
     if (!Array.isArray(r)) {
       const v = await r;
       const elapsed = Number(process.hrtime.bigint() - start) / 1e6;
-      return v !== null && typeof v === 'object' ? v : elapsed; // the run's own figures
+      return ownFigures && v !== null && typeof v === 'object' ? v : elapsed; // the run's own figures
     }
     cmd = r; // a function may compute the command (e.g. a fresh container id each run)
   }
@@ -104,7 +105,7 @@ async function measure(workload, opts) {
       for (const c of order) {
         if (errors.has(c.name)) continue;
         try {
-          const t = await timeOnce(c.run, ctx);
+          const t = await timeOnce(c.run, ctx, workload.unit !== undefined);
           if (round >= opts.warmup) times.get(c.name).push(t);
         } catch (e) {
           errors.set(c.name, e instanceof Error ? e.message : String(e));

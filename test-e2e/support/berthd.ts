@@ -37,7 +37,25 @@ export interface BerthdUnderTest {
   ok(args: string[], opts?: { input?: string | Buffer; timeoutMs?: number }): Promise<string>;
   /** berthd's log and berth-containerd's tail, for failure messages. */
   log(): string;
+  /** berthd's pid. */
+  pid: number;
+  /** berth-containerd's pid (from its pid file under --state), or 0. */
+  containerdPid(): number;
+  /**
+   * Kills berthd with `signal` and waits for it to go; this handle then stops nothing (start a
+   * new berthd on the same roots with startBerthd({ roots }) and let that one clean up).
+   */
+  kill(signal: NodeJS.Signals): Promise<void>;
   stop(): Promise<void>;
+}
+
+export interface StartBerthdOptions {
+  /** Existing roots (a restart on the same state); fresh temp roots unless given. */
+  roots?: TempRoots;
+  /** The berthd bundle to run (e.g. a copy of the build elsewhere: an upgrade). */
+  berthdBin?: string;
+  /** Extra environment for berthd. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export function runCli(args: string[], env: NodeJS.ProcessEnv, opts: { input?: string | Buffer; timeoutMs?: number } = {}): Promise<CliResult> {
@@ -79,17 +97,17 @@ async function stopPid(pid: number): Promise<void> {
   }
 }
 
-export async function startBerthd(): Promise<BerthdUnderTest> {
+export async function startBerthd(opts: StartBerthdOptions = {}): Promise<BerthdUnderTest> {
   for (const f of [berthBin, berthdBin, join(repoRoot, 'packages', 'containerd', 'dist', 'berth-containerd.cjs'), join(repoRoot, 'packages', 'shim', 'dist', 'berth-shim.cjs')]) {
     if (!existsSync(f)) throw new Error(`prerequisite missing: ${f} is not built (cd ${repoRoot} && npm run build)`);
   }
-  const roots = tempRoots();
+  const roots = opts.roots ?? tempRoots();
   const logPath = join(roots.dir, 'berthd.log');
   const socket = join(roots.state, 'berthd.sock');
   const host = `unix://${socket}`;
   const env: NodeJS.ProcessEnv = { ...process.env, BERTH_HOST: host, NO_COLOR: '1' };
   const out = openSync(logPath, 'a');
-  const proc: ChildProcess = spawn(process.execPath, [berthdBin, '--root', roots.root, '--state', roots.state, '--log-level', 'debug'], { stdio: ['ignore', out, out] });
+  const proc: ChildProcess = spawn(process.execPath, [opts.berthdBin ?? berthdBin, '--root', roots.root, '--state', roots.state, '--log-level', 'debug'], { stdio: ['ignore', out, out], env: { ...process.env, ...opts.env } });
   closeSync(out);
   const log = (): string => {
     const c = join(roots.state, 'containerd', 'containerd.log');
@@ -109,6 +127,21 @@ export async function startBerthd(): Promise<BerthdUnderTest> {
       return r.stdout;
     },
     log,
+    pid: proc.pid ?? 0,
+    containerdPid() {
+      try {
+        return Number(readFileSync(join(roots.state, 'containerd', 'containerd.pid'), 'utf8')) || 0;
+      } catch {
+        return 0;
+      }
+    },
+    async kill(signal) {
+      stopped = true;
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill(signal);
+        await exited;
+      }
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -146,14 +179,14 @@ export async function startBerthd(): Promise<BerthdUnderTest> {
 }
 
 /** Per test: the leak check, and every berthd started by the test stopped with what it made. */
-export function useBerthd(): () => Promise<BerthdUnderTest> {
+export function useBerthd(): (opts?: StartBerthdOptions) => Promise<BerthdUnderTest> {
   useLeakCheck({ settleMs: 3000 });
   const made: BerthdUnderTest[] = [];
   afterEach(async () => {
     for (const d of made.splice(0)) await d.stop();
   });
-  return async () => {
-    const d = await startBerthd();
+  return async (opts?: StartBerthdOptions) => {
+    const d = await startBerthd(opts);
     made.push(d);
     return d;
   };

@@ -3,6 +3,7 @@ import { appendFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'no
 import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import type { BerthNative } from '@berth/runc';
+import { useWallClock } from './monitor/clock.js';
 import { Command } from 'commander';
 import pkg from '../package.json' with { type: 'json' };
 
@@ -54,6 +55,7 @@ async function serveCommand(opts: ServeOptions): Promise<void> {
 
   // The addon alone: berth-runc's library is loaded only when it is the runtime (at Create).
   const native = loadNative();
+  useWallClock(() => native.realtimeNs());
   const { Reaper } = await import('./monitor/reaper.js');
   const reaper = new Reaper(native, (m) => log('error', m));
   const { EventJournal } = await import('./control/events.js');

@@ -11,7 +11,8 @@
         "src/process.cc",
         "src/tty.cc",
         "src/console.cc",
-        "src/extract.cc"
+        "src/extract.cc",
+        "src/clock.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "_GNU_SOURCE"],

@@ -357,3 +357,14 @@ describe('console socket with a real OCI runtime (runc)', () => {
     expect(status).toMatchObject({ exitCode: null, signal: 9 });
   }, 30_000);
 });
+
+describe('clock', () => {
+  it('reads the wall clock in nanoseconds', () => {
+    const before = BigInt(Date.now()) * 1_000_000n;
+    const ns = native.realtimeNs();
+    const after = BigInt(Date.now() + 1) * 1_000_000n;
+    expect(typeof ns).toBe('bigint');
+    expect(ns >= before && ns <= after).toBe(true);
+    expect(native.realtimeNs() >= ns).toBe(true);
+  });
+});

@@ -57,6 +57,9 @@ export interface BerthNative {
   /** pidfd_open(pid): an O_CLOEXEC fd that becomes readable when the process exits. */
   pidfdOpen(pid: number): number;
 
+  /** clock_gettime(CLOCK_REALTIME) in nanoseconds since the Unix epoch: wall time, exact. */
+  realtimeNs(): bigint;
+
   /** pipe2(O_CLOEXEC): a real pipe (not a socketpair), [readFd, writeFd]. */
   pipe(): [number, number];
   /** socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC). */

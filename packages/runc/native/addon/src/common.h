@@ -25,6 +25,7 @@ bool ArgBool(const Napi::CallbackInfo& info, size_t i, const char* name);
 void InitFd(Napi::Env env, Napi::Object exports);
 void InitProcess(Napi::Env env, Napi::Object exports);
 void InitTty(Napi::Env env, Napi::Object exports);
+void InitClock(Napi::Env env, Napi::Object exports);
 void InitConsole(Napi::Env env, Napi::Object exports);
 void InitExtract(Napi::Env env, Napi::Object exports);
 

@@ -8,6 +8,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   berth::InitTty(env, exports);
   berth::InitConsole(env, exports);
   berth::InitExtract(env, exports);
+  berth::InitClock(env, exports);
   return exports;
 }
 

@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface ShimStart {
@@ -59,7 +59,7 @@ export class ProcessShimLauncher implements ShimLauncher {
       const child = spawn('setsid', args, { stdio: 'ignore', cwd: o.bundle, env: process.env });
       child.on('error', (e) => reject(new Error(`starting the shim (setsid ${this.shimBin}): ${e.message}`)));
       child.on('exit', (code, sig) => {
-        if (code === 0) resolve();
+        if (code === 0) resolve(waitForSocket(o.socket));
         else reject(new Error(`starting the shim: setsid exited ${code ?? sig}`));
       });
     });
@@ -75,5 +75,16 @@ export class ProcessShimLauncher implements ShimLauncher {
     } catch {
       return false;
     }
+  }
+}
+
+/**
+ * Waits until the shim's socket exists (it binds elsewhere and renames it into place, so the path
+ * appearing means it accepts). Connecting earlier would put grpc-js into its reconnect back-off,
+ * which costs a Create 100-200 ms; a shim that never comes is left to the caller's deadline.
+ */
+async function waitForSocket(socket: string, ms = 10_000): Promise<void> {
+  for (const deadline = Date.now() + ms; Date.now() < deadline && !existsSync(socket); ) {
+    await new Promise((r) => setTimeout(r, 5));
   }
 }

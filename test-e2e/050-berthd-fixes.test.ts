@@ -88,3 +88,90 @@ describe('berthd fixes', () => {
     expect((await b.done).exit).toBe(0);
   });
 });
+
+describe('berthd fixes: attach before start, exec input, exits, AutoRemove', () => {
+  const berthd = useBerthd();
+
+  it('attach joins a created container before Start: a prompt printed at once is not lost; start -a of an exited one does not replay the last run', async () => {
+    const d = berthd();
+    await d.start();
+    await d.importBusybox();
+    const c = await d.call('containers', 'create', { name: 'prompt', config: { image: 'busybox', cmd: ['sh', '-c', 'printf "name? "; read x; echo "hi $x"'], openStdin: true, stdinOnce: true, attachStdin: true } });
+    const a = attachStream(d, { id: c.id, stdin: true, stdout: true, stderr: true });
+    await a.attached;
+    await d.call('containers', 'start', { id: c.id });
+    await waitFor(() => a.out().includes('name? '));
+    a.write({ stdin: Buffer.from('bob\n') });
+    expect(await a.done).toEqual({ exit: 0, detached: false });
+    expect(a.out()).toBe('name? hi bob\n');
+    // Again (start -ai): only this run's output.
+    const b = attachStream(d, { id: c.id, stdin: true, stdout: true, stderr: true });
+    await b.attached;
+    await d.call('containers', 'start', { id: c.id });
+    await waitFor(() => b.out().includes('name? '));
+    b.write({ stdin: Buffer.from('amy\n') });
+    expect((await b.done).exit).toBe(0);
+    expect(b.out()).toBe('name? hi amy\n');
+    // A TTY's first bytes too.
+    const t = await d.call('containers', 'create', { config: { image: 'busybox', cmd: ['sh', '-c', 'echo first; exit 2'], tty: true } });
+    const ta = attachStream(d, { id: t.id, stdout: true, stderr: true });
+    await ta.attached;
+    await d.call('containers', 'start', { id: t.id });
+    expect((await ta.done).exit).toBe(2);
+    expect(ta.out()).toBe('first\r\n');
+  });
+
+  it('exec input sent at once is not lost (echo abc | exec -i cat)', async () => {
+    const d = berthd();
+    await d.start();
+    await d.importBusybox();
+    const id = await d.run('box', ['sleep', '1000']);
+    for (let i = 0; i < 3; i++) {
+      const ex = await d.call('containers', 'execCreate', { id, config: { cmd: ['cat'], attachStdin: true, attachStdout: true, attachStderr: true } });
+      const e = attachStream(d, { execId: ex.execId }, 'execStart');
+      e.write({ stdin: Buffer.from('abc\n') });
+      e.write({ closeStdin: true });
+      expect(await e.done).toEqual({ exit: 0, detached: false });
+      expect(e.out()).toBe('abc\n');
+    }
+  });
+
+  it('the exit is recorded before the attach tells it', async () => {
+    const d = berthd();
+    await d.start();
+    await d.importBusybox();
+    for (let i = 0; i < 3; i++) {
+      const id = await d.run(`ex${i}`, ['sh', '-c', 'read x; exit 9'], {}, { openStdin: true });
+      const a = attachStream(d, { id, stdin: true, stdout: true, stderr: true });
+      await a.attached;
+      a.write({ stdin: Buffer.from('go\n') });
+      expect((await a.done).exit).toBe(9);
+      expect((await d.inspect(id)).State).toMatchObject({ Status: 'exited', Running: false, ExitCode: 9 });
+    }
+  });
+
+  it('AutoRemove is berthd\'s: the attached client gets all output and the exit, then the container goes; a detached one goes at its exit', async () => {
+    const d = berthd();
+    await d.start();
+    await d.importBusybox();
+    const c = await d.call('containers', 'create', { config: { image: 'busybox', cmd: ['sh', '-c', 'seq 1 2000; exit 3'] }, hostConfig: { autoRemove: true } });
+    expect((await d.inspect(c.id)).HostConfig.AutoRemove).toBe(true);
+    const a = attachStream(d, { id: c.id, stdout: true, stderr: true });
+    await a.attached;
+    await d.call('containers', 'start', { id: c.id });
+    expect((await a.done).exit).toBe(3);
+    expect(a.out().trim().split('\n')).toHaveLength(2000);
+    await waitFor(async () => (await d.call('containers', 'list', { all: true })).containers.length === 0);
+    // Detached from a running --rm container: it goes when it exits.
+    const t = await d.call('containers', 'create', { config: { image: 'busybox', cmd: ['sh'], tty: true, openStdin: true, stdinOnce: true }, hostConfig: { autoRemove: true } });
+    const b = attachStream(d, { id: t.id, stdin: true, stdout: true, stderr: true });
+    await b.attached;
+    await d.call('containers', 'start', { id: t.id });
+    b.write({ stdin: Buffer.from([0x10, 0x11]) });
+    expect((await b.done).detached).toBe(true);
+    await sleep(300);
+    expect((await d.inspect(t.id)).State.Running).toBe(true);
+    await d.call('containers', 'kill', { id: t.id });
+    await waitFor(async () => (await d.call('containers', 'list', { all: true })).containers.length === 0);
+  });
+});

@@ -95,6 +95,13 @@ export class Engine {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly oom = new Set<string>();
   readonly execs = new Map<string, ExecRecord>();
+  /** Containers whose task was created for an attach before their start (the task is in `created`). */
+  private readonly prepared = new Set<string>();
+  /** Attach registrations in flight, per container: a Start waits for them, so no output is missed. */
+  private readonly registering = new Map<string, Set<Promise<void>>>();
+  /** Attach streams open, per container: an AutoRemove waits until they have told the exit. */
+  private readonly attachedClients = new Map<string, number>();
+  private readonly removeWhenDetached = new Set<string>();
   private subscription?: grpc.ClientReadableStream<Envelope>;
   private closed = false;
 
@@ -225,8 +232,11 @@ export class Engine {
 
   // ---- start --------------------------------------------------------------------------------
 
-  start(ref: string): Promise<void> {
+  async start(ref: string): Promise<void> {
     const id = this.get(ref).Id;
+    // An attach made before the start is registered with the task first (Docker's order).
+    const pending = this.registering.get(id);
+    if (pending?.size) await Promise.all([...pending]);
     return this.queue(id, async () => {
       const c = this.fresh(id);
       if (!c) throw new NotFoundError(`No such container: ${ref}`);
@@ -310,6 +320,12 @@ export class Engine {
       c.restart = { ...c.restart, status: 'exited' };
       this.save(c);
       this.changes.emit(c.Id);
+      // As Docker: a container with AutoRemove that fails to start is removed (after its
+      // attached clients have gone).
+      if (c.HostConfig.AutoRemove) {
+        if (this.attachedClients.get(c.Id)) this.removeWhenDetached.add(c.Id);
+        else await this.removeNow(c).catch((x: unknown) => this.o.log.warn('auto-remove failed', { id: c.Id, error: errorMessage(x) }));
+      }
       const err = e instanceof BerthError && !(e instanceof NotFoundError) ? e : new FailedPreconditionError(msg, { cause: e });
       err.exitCode = code;
       throw err;
@@ -317,6 +333,74 @@ export class Engine {
   }
 
   private async launch(c: ContainerRecord): Promise<void> {
+    if (this.prepared.delete(c.Id)) {
+      // Made for an attach: start that task, if it is still the created one.
+      const p = await this.ctd.call(this.ctd.tasks, (x) => x.get, { namespace: NAMESPACE, containerId: c.Id }).then((r) => r.process ?? undefined, () => undefined);
+      if (p?.status === Status.STATUS_CREATED) return this.startTask(c);
+    }
+    await this.createTask(c);
+    await this.startTask(c);
+  }
+
+  /**
+   * Attach to a container that is not running (created, or exited for `start -a`): its task is
+   * created now, so its shim exists and the attach joins the process before it starts (the shim
+   * allows attach between create and start). The Start that follows starts this task.
+   */
+  prepareAttach(ref: string): Promise<void> {
+    const id = this.get(ref).Id;
+    return this.queue(id, async () => {
+      const c = this.fresh(id);
+      if (!c) throw new NotFoundError(`No such container: ${ref}`);
+      if (c.State.Status !== 'created' && c.State.Status !== 'exited') return;
+      if (this.prepared.has(id)) return;
+      try {
+        await this.createTask(c);
+        this.prepared.add(id);
+      } catch (e) {
+        // The Start will fail the same way and record it with Docker's code; leave nothing behind.
+        this.o.log.debug('task for an attach not made', { id, error: errorMessage(e) });
+        await this.ctdDeleteTask(id).catch(() => undefined);
+        await unmountOverlay(c.rootfs.merged).catch(() => undefined);
+      }
+    });
+  }
+
+  /** An attach's registration with the task is under way; start() waits for it. */
+  registeringAttach(id: string, done: Promise<void>): void {
+    let set = this.registering.get(id);
+    if (!set) this.registering.set(id, (set = new Set()));
+    const p = done.catch(() => undefined);
+    set.add(p);
+    void p.then(() => {
+      set.delete(p);
+      if (!set.size && this.registering.get(id) === set) this.registering.delete(id);
+    });
+  }
+
+  /** An attach stream opened on the container; the returned function closes it. */
+  attachOpened(id: string): () => void {
+    this.attachedClients.set(id, (this.attachedClients.get(id) ?? 0) + 1);
+    let closed = false;
+    return () => {
+      if (closed) return;
+      closed = true;
+      const n = (this.attachedClients.get(id) ?? 1) - 1;
+      if (n > 0) {
+        this.attachedClients.set(id, n);
+        return;
+      }
+      this.attachedClients.delete(id);
+      if (this.removeWhenDetached.delete(id)) {
+        void this.queue(id, async () => {
+          const cur = this.fresh(id);
+          if (cur && cur.State.Status === 'exited' && cur.HostConfig.AutoRemove) await this.removeNow(cur);
+        }).catch((e: unknown) => this.o.log.warn('auto-remove failed', { id, error: errorMessage(e) }));
+      }
+    };
+  }
+
+  private async createTask(c: ContainerRecord): Promise<void> {
     if (!existsSync(c.rootfs.lower)) throw new NotFoundError(`image ${c.Image} of container ${c.Name.slice(1)} is gone`);
     await mountOverlay(c.rootfs);
     writeEtcFiles(c.Config, c.HostConfig, { hostname: c.HostnamePath, hosts: c.HostsPath, resolv: c.ResolvConfPath });
@@ -349,6 +433,9 @@ export class Engine {
       rows: c.HostConfig.ConsoleSize[0], cols: c.HostConfig.ConsoleSize[1],
       log: { path: c.LogPath, maxSize: rot.maxSize, maxFiles: rot.maxFiles },
     });
+  }
+
+  private async startTask(c: ContainerRecord): Promise<void> {
     // The start time is taken before Start: a quick init can exit (its time from the kernel)
     // before Start's reply arrives.
     const startedAt = rfc3339Nano(nowNs());
@@ -410,6 +497,12 @@ export class Engine {
     await this.applyRestart(c, { type: 'exit', exitCode: exit.exitStatus, ranMs: Math.max(0, ranMs) });
     this.changes.emit(c.Id);
     if (c.restart.status === 'exited' && c.HostConfig.AutoRemove) {
+      // Attached clients tell the exit first (their output is in their streams by then); the
+      // container goes when the last of them has.
+      if (this.attachedClients.get(c.Id)) {
+        this.removeWhenDetached.add(c.Id);
+        return;
+      }
       await this.removeNow(c).catch((e: unknown) => this.o.log.warn('auto-remove failed', { id: c.Id, error: errorMessage(e) }));
     }
   }
@@ -530,6 +623,8 @@ export class Engine {
 
   private async removeNow(c: ContainerRecord): Promise<void> {
     this.clearTimer(c.Id);
+    this.prepared.delete(c.Id);
+    this.removeWhenDetached.delete(c.Id);
     c.State = { ...c.State, Status: 'removing' };
     this.save(c);
     await this.ctdDeleteTask(c.Id);
@@ -772,6 +867,7 @@ export class Engine {
             c.restart = { ...c.restart, status: paused ? 'paused' : 'running' };
             this.save(c);
           }
+
         }
       } else if (atStart) {
         await this.queue(c.Id, () => this.applyRestart(c, { type: 'daemon-restart' })).catch((e: unknown) => this.o.log.warn('daemon-restart', { id: c.Id, error: errorMessage(e) }));

@@ -2,7 +2,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { Command } from 'commander';
 import { num, unary } from '../lib/api.js';
-import { execStarted, type Ctx } from '../lib/context.js';
+import type { Ctx } from '../lib/context.js';
 import { parseEnv } from '../lib/container-options.js';
 import { ExitError, describe } from '../lib/errors.js';
 import { interact, terminalSize } from '../lib/stdio.js';
@@ -61,7 +61,7 @@ export function execCommand(ctx: Ctx, name = 'exec'): Command {
       let r;
       try {
         const stdin = Boolean(o.interactive) && !o.detach;
-        r = await interact(call, { tty: Boolean(o.tty), stdin, stdinReady: stdin ? execStarted(ctx, execId) : undefined });
+        r = await interact(call, { tty: Boolean(o.tty), stdin });
       } catch (e) {
         const msg = describe(e, ctx.host());
         throw new ExitError(execFailureCode(msg), msg);

@@ -38,11 +38,6 @@ export function runCommand(ctx: Ctx, name = 'run'): Command {
     if (!detach && o.tty && o.interactive && !process.stdin.isTTY) throw new ExitError(1, 'the input device is not a TTY');
     if (detach && (o.attach?.length ?? 0) > 0) throw new UsageError('conflicting options: cannot specify both --attach and --detach');
     const req = toCreateRequest(o, image, args, { foreground: !detach, size: terminalSize() });
-    const policy = req.hostConfig.restartPolicy?.name ?? '';
-    // A foreground --rm is the client's (lib/foreground.ts says why); berthd still checks the
-    // --rm/--restart conflict, so it keeps AutoRemove when a policy is given.
-    const clientRemove = !detach && Boolean(req.hostConfig.autoRemove) && (policy === '' || policy === 'no');
-    if (clientRemove) req.hostConfig.autoRemove = false;
     const code = await asRunError(ctx, 'run', async () => {
       const id = await createContainer(ctx, req);
       if (detach) {
@@ -52,7 +47,7 @@ export function runCommand(ctx: Ctx, name = 'run'): Command {
       }
       return foreground(ctx, id, {
         tty: Boolean(o.tty), stdin: Boolean(req.config.attachStdin), stdout: Boolean(req.config.attachStdout), stderr: Boolean(req.config.attachStderr),
-        detachKeys: o.detachKeys ?? '', sigProxy: String(o.sigProxy ?? 'true') !== 'false', remove: clientRemove, start: true,
+        detachKeys: o.detachKeys ?? '', sigProxy: String(o.sigProxy ?? 'true') !== 'false', start: true,
       });
     });
     if (code !== 0) throw new ExitError(code);

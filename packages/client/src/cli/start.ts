@@ -22,7 +22,7 @@ export function startCommand(ctx: Ctx, name = 'start'): Command {
         });
         const code = await foreground(ctx, c.Id, {
           tty: c.Config.Tty, stdin: Boolean(o.interactive) && c.Config.OpenStdin, stdout: true, stderr: true, detachKeys: o.detachKeys ?? '',
-          sigProxy: true, remove: false, start: true,
+          sigProxy: true, start: true,
         }).catch((e: unknown) => {
           throw new ExitError(1, `${describe(e, ctx.host())}\nError: failed to start containers: ${names[0]}`);
         });

@@ -33,20 +33,6 @@ export interface ContainerJSON {
 }
 
 /**
- * Resolves once an exec runs (or has ended). berthd attaches to an exec's stdio and starts it a
- * moment later; input or a close of stdin sent before then is lost (a berthd race, reported), so
- * the CLI holds its input until ExecInspect says the process is running.
- */
-export async function execStarted(ctx: Ctx, execId: string, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    const r = await unary<{ running?: boolean; exited?: boolean }>((cb) => ctx.api().containers.execInspect({ execId }, cb)).catch(() => ({ running: false, exited: true }));
-    if (r.running || r.exited) return;
-    await new Promise((res) => setTimeout(res, 20));
-  }
-}
-
-/**
  * Runs a command in a running container and collects its output (for `cp`, which berth.engine.v1
  * has no archive call for yet): ExecCreate, then ExecStart with stdin when given.
  */
@@ -73,16 +59,13 @@ export async function execCollect(ctx: Ctx, id: string, cmd: string[], input?: N
       resolve({ code, stdout: Buffer.concat(out), stderr: err });
     });
     call.write({ start: { execId } });
-    if (input !== undefined) void execStarted(ctx, execId).then(() => send());
-    const send = (): void => {
-      if (input === undefined) return;
-      if (Buffer.isBuffer(input)) {
-        for (let at = 0; at < input.length; at += 1 << 20) call.write({ stdin: input.subarray(at, at + (1 << 20)) });
-        call.write({ closeStdin: true });
-      } else {
-        input.on('data', (d: Buffer) => call.write({ stdin: d }));
-        input.on('end', () => call.write({ closeStdin: true }));
-      }
-    };
+    // berthd holds input sent before the exec runs (bounded, with back-pressure past that).
+    if (Buffer.isBuffer(input)) {
+      for (let at = 0; at < input.length; at += 1 << 20) call.write({ stdin: input.subarray(at, at + (1 << 20)) });
+      call.write({ closeStdin: true });
+    } else if (input !== undefined) {
+      input.on('data', (d: Buffer) => call.write({ stdin: d }));
+      input.on('end', () => call.write({ closeStdin: true }));
+    }
   });
 }

@@ -1,14 +1,12 @@
-// A container in the foreground (`run` without -d, `start -a`): berthd's Attach cannot join a
-// container before it starts (berth.engine.v1 has no attach-then-start), so:
-//   with stdin (-i): Start, then Attach with `logs` (the log holds what came before the attach;
-//     the shim's live output follows), falling back to the log when it has already ended;
-//   without stdin:   Start, then Logs(follow), which holds every line and ends with the container.
-// The exit code comes from a Wait made before the Start, so even a short-lived container's is
-// caught. A foreground `--rm` is done here, after the exit, so the log outlives the output.
+// A container in the foreground (`run` without -d, `start -a`), as docker: Attach first (berthd
+// makes a created container's task so the attach joins it before it starts), Start once berthd
+// says the attach is registered, then stay with its stdio until the exit it tells, which berthd
+// has recorded by then. The exit code comes from that message, or from a Wait made before the
+// Start when the stream ends without one. `--rm` is berthd's (AutoRemove): it removes the
+// container once the attached client has been told the exit.
 import type * as grpc from '@grpc/grpc-js';
 import { num, unary } from './api.js';
 import type { Ctx } from './context.js';
-import { isFailedPrecondition } from './errors.js';
 import { proxySignals } from './signals.js';
 import { interact, terminalSize } from './stdio.js';
 
@@ -19,8 +17,6 @@ export interface ForegroundOptions {
   stderr: boolean;
   detachKeys: string;
   sigProxy: boolean;
-  /** Remove the container after it ends (a foreground --rm). */
-  remove: boolean;
   /** Start it (run, start -a); false to join a running one. */
   start: boolean;
 }
@@ -33,43 +29,33 @@ export async function foreground(ctx: Ctx, id: string, o: ForegroundOptions): Pr
     waitCall = api.containers.wait({ id, condition: 'next-exit' }, (e, r) => (e ? reject(e) : resolve(r!)));
   });
   waited.catch(() => undefined);
+  const call = api.containers.attach();
   try {
+    let onAttached: () => void = () => undefined;
+    const attached = new Promise<void>((r) => { onAttached = r; });
+    call.write({ start: { id, stdin: o.stdin, stdout: o.stdout, stderr: o.stderr, logs: false, detachKeys: o.detachKeys } });
+    const interaction = interact(call, { tty: o.tty, stdin: o.stdin, onAttached });
+    interaction.catch(() => undefined);
     if (o.start) {
+      // Until berthd has registered the attach (or the stream failed, which the start then tells).
+      await Promise.race([attached, interaction.then(() => undefined, () => undefined)]);
       try {
         await unary((cb) => api.containers.start({ id }, cb));
       } catch (e) {
-        if (o.remove) await unary((cb) => api.containers.remove({ id, force: true }, cb)).catch(() => undefined);
+        call.cancel();
         throw e;
       }
     }
     const unproxy = o.sigProxy && !o.tty ? proxySignals((signal) => api.containers.kill({ id, signal }, () => undefined)) : () => undefined;
-    let detached = false;
-    let exit: number | undefined;
+    let r;
     try {
-      if (o.stdin) {
-        const call = api.containers.attach();
-        call.write({ start: { id, stdin: true, stdout: o.stdout, stderr: o.stderr, logs: true, detachKeys: o.detachKeys } });
-        // The log holds whole lines only: a prompt written before the attach joined is redrawn
-        // by a size one larger, then the real one (what docker attach does for the same reason).
-        if (o.tty) redraw(call);
-        try {
-          const r = await interact(call, { tty: o.tty, stdin: true });
-          detached = r.detached;
-          exit = r.exit?.code;
-        } catch (e) {
-          if (!isFailedPrecondition(e)) throw e;
-          await printLogs(ctx, id, false, o);
-        }
-      } else {
-        await printLogs(ctx, id, true, o);
-      }
+      r = await interaction;
     } finally {
       unproxy();
     }
-    if (detached) return 0;
-    const w = await waited;
-    if (o.remove) await unary((cb) => api.containers.remove({ id, force: true }, cb)).catch(() => undefined);
-    return exit ?? num(w.statusCode);
+    if (r.detached) return 0;
+    if (r.exit) return r.exit.code;
+    return num((await waited).statusCode);
   } finally {
     waitCall?.cancel();
   }

@@ -15,6 +15,7 @@ interface Down {
   stderr?: Uint8Array | null;
   exit?: { statusCode?: unknown; error?: string | null } | null;
   detached?: boolean | null;
+  attached?: boolean | null;
 }
 
 export interface Interaction {
@@ -26,8 +27,8 @@ export interface Interaction {
 export interface InteractOptions {
   tty: boolean;
   stdin: boolean;
-  /** Forward stdin only once this settles (an exec's input sent before it runs is lost: see exec.ts). */
-  stdinReady?: Promise<unknown>;
+  /** berthd registered the attach (a created container may be started now). */
+  onAttached?: () => void;
 }
 
 /** The client terminal's size, when stdout is one. */
@@ -62,12 +63,9 @@ export function interact(call: grpc.ClientDuplexStream<Up, Down>, o: InteractOpt
     };
     let settled = false;
     if (o.stdin) {
-      void (o.stdinReady ?? Promise.resolve()).catch(() => undefined).then(() => {
-        if (settled) return;
-        stdin.on('data', onData);
-        stdin.once('end', onEnd);
-        stdin.resume();
-      });
+      stdin.on('data', onData);
+      stdin.once('end', onEnd);
+      stdin.resume();
     }
     const done = (e?: unknown): void => {
       if (settled) return;
@@ -87,6 +85,7 @@ export function interact(call: grpc.ClientDuplexStream<Up, Down>, o: InteractOpt
       else if (m.stderr?.length) process.stderr.write(m.stderr);
       else if (m.exit) result.exit = { code: num(m.exit.statusCode), error: m.exit.error ?? '' };
       else if (m.detached) result.detached = true;
+      else if (m.attached) o.onAttached?.();
     });
     call.on('error', (e) => done(e));
     call.on('end', () => done());

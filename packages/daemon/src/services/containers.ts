@@ -22,7 +22,42 @@ const run = promisify(execFile);
 /** What the Containers router needs of the daemon (moby's router/container/backend.go habit). */
 export type ContainersBackend = Pick<Engine,
   'create' | 'start' | 'stop' | 'restart' | 'kill' | 'pause' | 'remove' | 'list' | 'get' | 'wait' | 'rename' | 'update' |
-  'execCreate' | 'exec' | 'execProcess' | 'execs' | 'prune' | 'images' | 'containerChanged' | 'ctd' | 'emit'>;
+  'execCreate' | 'exec' | 'execProcess' | 'execs' | 'prune' | 'images' | 'containerChanged' | 'ctd' | 'emit' |
+  'handleExit' | 'prepareAttach' | 'registeringAttach' | 'attachOpened'>;
+
+/** Input an exec's client sends before the process runs is held, up to this much; past it the client's stream is paused. */
+export const EXEC_STDIN_BUFFER = 1 << 20;
+
+/**
+ * How long after its first message reaches berth-containerd an attach counts as registered with
+ * the shim (berth.tasks.v1 has no acknowledgement of it; the shim registers on that message).
+ */
+export const ATTACH_SETTLE_MS = 50;
+
+/** Input held until a process runs: bounded; the order of stdin, close and resizes kept. */
+export class InputGate<T extends { stdin?: Uint8Array | null }> {
+  private held: T[] = [];
+  private bytes = 0;
+  private open = false;
+  constructor(private readonly send: (m: T) => void, private readonly limit = EXEC_STDIN_BUFFER, private readonly onFull?: (full: boolean) => void) {}
+  push(m: T): void {
+    if (this.open) return this.send(m);
+    this.held.push(m);
+    this.bytes += m.stdin?.length ?? 0;
+    if (this.bytes >= this.limit) this.onFull?.(true);
+  }
+  /** The process runs: everything held goes, in order, and the rest passes straight through. */
+  release(): void {
+    if (this.open) return;
+    this.open = true;
+    for (const m of this.held.splice(0)) this.send(m);
+    if (this.bytes >= this.limit) this.onFull?.(false);
+    this.bytes = 0;
+  }
+  get heldBytes(): number {
+    return this.bytes;
+  }
+}
 
 /** Docker's default detach keys: ctrl-p, ctrl-q. */
 export function parseDetachKeys(s: string | null | undefined): Buffer | undefined {
@@ -197,15 +232,21 @@ async function logs(b: ContainersBackend, call: grpc.ServerWritableStream<LogsRe
 
 /**
  * Bridges a client's attach (or exec start) to berth-containerd's Tasks.Attach: stdin through the
- * detach-key scanner, resizes, output back, the exit at the end.
+ * detach-key scanner, resizes, output back, the exit at the end. For the container's init, the
+ * exit is recorded (State, restart policy) before the client is told it; for an exec, input is
+ * held until the process runs.
  */
 function bridge(
   b: ContainersBackend,
   call: grpc.ServerDuplexStream<AttachRequest | ExecStartRequest, IAttachResponse | IExecStartResponse>,
-  o: { containerId: string; execId: string; stdin: boolean; stdout: boolean; stderr: boolean; detachKeys: Buffer | undefined; beforeStart?: () => Promise<void>; onExit?: (code: number) => void },
+  o: {
+    containerId: string; execId: string; stdin: boolean; stdout: boolean; stderr: boolean; detachKeys: Buffer | undefined;
+    beforeStart?: () => Promise<void>; onExit?: (code: number) => void; onRegistered?: () => void; onFinish?: () => void;
+  },
 ): void {
   const up = b.ctd.tasks.attach() as grpc.ClientDuplexStream<CtdAttachRequest, CtdAttachResponse>;
   const scanner = new DetachScanner(o.detachKeys);
+  const closeAttach = o.execId ? () => undefined : b.attachOpened(o.containerId);
   let finished = false;
   const finish = (e?: unknown): void => {
     if (finished) return;
@@ -213,60 +254,98 @@ function bridge(
     up.cancel();
     if (e) fail(call, e);
     else call.end();
+    closeAttach();
+    o.onFinish?.();
   };
+  // An exec's input waits for the process: the shim has no stdin for it before its Start.
+  const gate = new InputGate<CtdAttachRequest>((m) => up.write(m), EXEC_STDIN_BUFFER, (full) => (full ? call.pause() : call.resume()));
+  if (!o.beforeStart) gate.release();
+  let exiting = Promise.resolve();
   up.on('data', (m: CtdAttachResponse) => {
     if (m.output === 'stdout' && m.stdout) call.write({ stdout: m.stdout });
     else if (m.output === 'stderr' && m.stderr) call.write({ stderr: m.stderr });
     else if (m.output === 'exit' && m.exit) {
-      const code = num(m.exit.exitStatus);
+      const x = m.exit;
+      const code = num(x.exitStatus);
       o.onExit?.(code);
-      call.write({ exit: { statusCode: code, error: m.exit.reason ?? '' } });
-      finish();
+      // The init's exit is recorded before anyone is told of it (an inspect after the attach's
+      // exit sees it); handleExit is idempotent with the event that also tells it.
+      const recorded = o.execId ? Promise.resolve() : b.handleExit(o.containerId, {
+        pid: 0, exitStatus: code, exitedAtNs: BigInt(String(x.exitedAtNs ?? 0)), oomKilled: Boolean(x.oomKilled), reason: x.reason ?? '',
+      }).catch(() => undefined);
+      exiting = recorded.then(() => {
+        if (finished) return;
+        call.write({ exit: { statusCode: code, error: x.reason ?? '' } });
+        finish();
+      });
     }
   });
-  up.on('error', (e: unknown) => finish(e));
-  up.on('end', () => finish());
+  up.on('error', (e: unknown) => void exiting.then(() => finish(e)));
+  up.on('end', () => void exiting.then(() => finish()));
   up.write({ start: { namespace: NAMESPACE, containerId: o.containerId, execId: o.execId, stdin: o.stdin, stdout: o.stdout, stderr: o.stderr } });
   call.on('data', (m: AttachRequest | ExecStartRequest) => {
+    if (finished) return;
     if (m.request === 'stdin' && m.stdin && o.stdin) {
       const { pass, detach } = scanner.feed(Buffer.from(m.stdin));
-      if (pass.length) up.write({ stdin: pass });
+      if (pass.length) gate.push({ stdin: pass });
       if (detach) {
         call.write({ detached: true });
         finish();
       }
-    } else if (m.request === 'closeStdin' && o.stdin) up.write({ closeStdin: true });
+    } else if (m.request === 'closeStdin' && o.stdin) gate.push({ closeStdin: true });
     else if (m.request === 'resize' && m.resize) {
-      up.write({ resize: { namespace: NAMESPACE, containerId: o.containerId, execId: o.execId, rows: m.resize.rows, cols: m.resize.cols } });
+      gate.push({ resize: { namespace: NAMESPACE, containerId: o.containerId, execId: o.execId, rows: m.resize.rows, cols: m.resize.cols } });
     }
   });
-  call.on('end', () => { if (!finished && !o.stdin) return; });
   call.on('cancelled', () => finish());
+  // Messages the client sent while the attach was being set up were held (paused): now they go.
+  call.resume();
+  // The shim registers the attach when its first message arrives; berth.tasks.v1 does not
+  // acknowledge it, so the process starts (or the client is told it may start it) a moment later.
+  const settled = new Promise<void>((r) => setTimeout(r, ATTACH_SETTLE_MS));
+  if (o.onRegistered) void settled.then(() => { if (!finished) o.onRegistered!(); });
   if (o.beforeStart) {
-    // Give the attach a moment to be registered by the shim before the process starts, so no
-    // output is missed (berth.tasks.v1 offers no explicit "attached" acknowledgement).
-    setTimeout(() => {
-      o.beforeStart!().catch((e: unknown) => finish(e));
-    }, 50);
+    void settled.then(() => o.beforeStart!()).then(() => gate.release(), (e: unknown) => finish(e));
   }
 }
 
 function attach(b: ContainersBackend, call: grpc.ServerDuplexStream<AttachRequest, IAttachResponse>): void {
   call.once('data', (first: AttachRequest) => {
-    try {
+    // Hold what follows (stdin sent at once) until the bridge listens.
+    call.pause();
+    void (async () => {
       if (first.request !== 'start' || !first.start) throw new InvalidArgumentError('attach: the first message must be start');
       const s = first.start;
       const c = b.get(s.id ?? '');
-      if (c.State.Status !== 'running' && c.State.Status !== 'paused') throw new FailedPreconditionError(`You cannot attach to a stopped container, start it first`);
-      const detachKeys = parseDetachKeys(s.detachKeys);
-      if (s.logs) {
-        for (const line of readFileSafe(c.LogPath)) call.write(line.stream === 'stderr' ? { stderr: line.data } : { stdout: line.data });
+      const status = c.State.Status;
+      if (status !== 'running' && status !== 'paused' && status !== 'created' && status !== 'exited') {
+        throw new FailedPreconditionError(`You cannot attach to a ${status} container, start it first`);
       }
-      b.emit('container', 'attach', c.Id, { name: c.Name.slice(1) });
-      bridge(b, call, { containerId: c.Id, execId: '', stdin: Boolean(s.stdin) && c.Config.OpenStdin, stdout: Boolean(s.stdout), stderr: Boolean(s.stderr), detachKeys });
-    } catch (e) {
-      fail(call, e);
-    }
+      const detachKeys = parseDetachKeys(s.detachKeys);
+      // A Start that comes while this attach is being set up waits for it.
+      let registered: () => void = () => undefined;
+      b.registeringAttach(c.Id, new Promise<void>((r) => { registered = r; setTimeout(r, 10_000); }));
+      try {
+        // Not running: its task is made now, so the attach joins it before the Start.
+        if (status === 'created' || status === 'exited') await b.prepareAttach(c.Id);
+        if (s.logs) {
+          for (const line of readFileSafe(c.LogPath)) call.write(line.stream === 'stderr' ? { stderr: line.data } : { stdout: line.data });
+        }
+        b.emit('container', 'attach', c.Id, { name: c.Name.slice(1) });
+        bridge(b, call, {
+          containerId: c.Id, execId: '', stdin: Boolean(s.stdin) && c.Config.OpenStdin, stdout: Boolean(s.stdout), stderr: Boolean(s.stderr), detachKeys,
+          onRegistered: () => {
+            call.write({ attached: true });
+            registered();
+          },
+          onFinish: registered,
+        });
+        call.on('cancelled', registered);
+      } catch (e) {
+        registered();
+        throw e;
+      }
+    })().catch((e: unknown) => fail(call, e));
   });
 }
 
@@ -283,6 +362,8 @@ function readFileSafe(path: string): { stream: string; data: Buffer }[] {
 
 function execStart(b: ContainersBackend, call: grpc.ServerDuplexStream<ExecStartRequest, IExecStartResponse>): void {
   call.once('data', (first: ExecStartRequest) => {
+    // Hold what follows (stdin sent at once) until the bridge listens.
+    call.pause();
     void (async () => {
       if (first.request !== 'start' || !first.start) throw new InvalidArgumentError('exec start: the first message must be start');
       const e = b.exec(first.start.execId ?? '');

@@ -18,7 +18,8 @@
 //   its config file), or it would stop the containers.
 //
 // Everything runs under the machine-wide test lock (no leak-checked test meets these
-// containers) and is removed after. Run: `npm run bench -- --only 'berth CLI' --runs 5 --warmup 1`.
+// containers) and is removed after. Run: `npm run bench -- --only 'berth CLI' --runs 3 --warmup 1`
+// (~5 minutes; the 200 MB rounds are the long ones).
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -205,7 +206,7 @@ export const workloads = [
       }
       return { value: medianOf(xs) };
     }),
-    summary: (m) => ratioLine(m, 'value', 0.7).replace(/^value/, 'run --rm true'),
+    summary: (m) => ratioLine(m, 'value', 0.7).replace(/^value: /, ''),
   },
   {
     name: 'berth CLI 20 containers',

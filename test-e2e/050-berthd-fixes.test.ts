@@ -175,3 +175,39 @@ describe('berthd fixes: attach before start, exec input, exits, AutoRemove', () 
     await waitFor(async () => (await d.call('containers', 'list', { all: true })).containers.length === 0);
   });
 });
+
+describe('berthd healthchecks', () => {
+  const berthd = useBerthd();
+
+  it('a healthcheck that turns healthy, one that turns unhealthy after its retries: State.Health and ps', async () => {
+    const d = berthd();
+    await d.start();
+    await d.importBusybox();
+    const ms = (n: number): string => String(n * 1_000_000);
+    const good = await d.run('good', ['sh', '-c', 'sleep 1; touch /tmp/ok; exec sleep 1000'], {}, {
+      healthcheck: { test: ['CMD-SHELL', 'test -f /tmp/ok && echo fine'], intervalNs: ms(300), timeoutNs: ms(5000), retries: 10 } as never,
+    });
+    const bad = await d.run('bad', ['sleep', '1000'], {}, {
+      healthcheck: { test: ['CMD', 'sh', '-c', 'echo nope; exit 1'], intervalNs: ms(200), timeoutNs: ms(5000), retries: 3 } as never,
+    });
+    expect((await d.inspect(good)).State).toMatchObject({ Health: { Status: 'starting', FailingStreak: 0 } });
+    await waitFor(async () => ((await d.inspect(good)).State as { Health?: { Status: string } }).Health?.Status === 'healthy', 20_000);
+    const g = (await d.inspect(good)).State as unknown as { Health: { FailingStreak: number; Log: { ExitCode: number; Output: string }[] } };
+    expect(g.Health.FailingStreak).toBe(0);
+    expect(g.Health.Log.at(-1)).toMatchObject({ ExitCode: 0, Output: 'fine\n' });
+    await waitFor(async () => ((await d.inspect(bad)).State as { Health?: { Status: string } }).Health?.Status === 'unhealthy', 20_000);
+    const b = (await d.inspect(bad)).State as unknown as { Health: { FailingStreak: number; Log: { ExitCode: number; Output: string }[] } };
+    expect(b.Health.FailingStreak).toBeGreaterThanOrEqual(3);
+    expect(b.Health.Log.at(-1)).toMatchObject({ ExitCode: 1, Output: 'nope\n' });
+    expect(b.Health.Log.length).toBeLessThanOrEqual(5);
+    const ps = (await d.call('containers', 'list', {})).containers as { names: string[]; status: string }[];
+    expect(ps.find((c) => c.names[0] === '/good')!.status).toMatch(/^Up .* \(healthy\)$/);
+    expect(ps.find((c) => c.names[0] === '/bad')!.status).toMatch(/^Up .* \(unhealthy\)$/);
+    // A timeout counts as a failure with exit -1.
+    const slow = await d.run('slow', ['sleep', '1000'], {}, {
+      healthcheck: { test: ['CMD', 'sleep', '5'], intervalNs: ms(200), timeoutNs: ms(300), retries: 1 } as never,
+    });
+    await waitFor(async () => ((await d.inspect(slow)).State as { Health?: { Status: string } }).Health?.Status === 'unhealthy', 20_000);
+    expect(((await d.inspect(slow)).State as unknown as { Health: { Log: { ExitCode: number; Output: string }[] } }).Health.Log[0]).toMatchObject({ ExitCode: -1, Output: expect.stringContaining('exceeded timeout') });
+  });
+});

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import type { Envelope } from '@berth/api/berth/events/v1';
 import type { IContainerConfig, IHostConfig, IResources, IRestartPolicy } from '@berth/api/berth/engine/v1';
-import { Status, type IProcess as Process } from '@berth/api/berth/tasks/v1';
+import { Status, type AttachResponse as TasksAttachResponse, type IAttachRequest as TasksAttachRequest, type IProcess as Process } from '@berth/api/berth/tasks/v1';
 import { loadAddon } from '@berth/runc';
 import { configFromRequest, hostConfigFromRequest, resourcesFromRequest } from './config/from-request.js';
 import { command, mergeConfig, processEnv } from './config/merge.js';
@@ -21,6 +21,7 @@ import { parseSignal } from './config/signals.js';
 import { resolveUserInRoot } from './config/user.js';
 import { NAMESPACE, type ContainerdClient } from './containerd/client.js';
 import { writeEtcFiles } from './container/etc-files.js';
+import { applyResult, initialHealth, nextDelayMs, probeCommand, timing } from './container/health.js';
 import { NAME_RE, generateName } from './container/names.js';
 import { freshState, nowNs, parseTimeNs, rfc3339Nano, type ContainerRecord } from './container/record.js';
 import {
@@ -102,6 +103,9 @@ export class Engine {
   /** Attach streams open, per container: an AutoRemove waits until they have told the exit. */
   private readonly attachedClients = new Map<string, number>();
   private readonly removeWhenDetached = new Set<string>();
+  /** Each running container's healthcheck loop: its generation (a new start makes a new one) and timer. */
+  private readonly healthRuns = new Map<string, { gen: number; timer?: NodeJS.Timeout }>();
+  private healthGen = 0;
   private subscription?: grpc.ClientReadableStream<Envelope>;
   private closed = false;
 
@@ -444,9 +448,11 @@ export class Engine {
     c.State = {
       ...c.State, Status: 'running', Running: true, Paused: false, Restarting: false, OOMKilled: false, Dead: false,
       Pid: started.pid, ExitCode: 0, Error: '', StartedAt: startedAt,
+      Health: probeCommand(c.Config.Healthcheck) ? initialHealth() : undefined,
     };
     c.restart = { ...c.restart, status: 'running' };
     this.save(c);
+    this.startHealth(c);
     this.emitContainer(c, 'start');
     this.changes.emit(c.Id);
   }
@@ -483,6 +489,7 @@ export class Engine {
   }
 
   private async onExited(c: ContainerRecord, exit: ExitInfo, ranMs: number): Promise<void> {
+    this.stopHealth(c.Id);
     await unmountOverlay(c.rootfs.merged).catch(() => undefined);
     const oom = exit.oomKilled || this.oom.has(c.Id);
     this.oom.delete(c.Id);
@@ -623,6 +630,7 @@ export class Engine {
 
   private async removeNow(c: ContainerRecord): Promise<void> {
     this.clearTimer(c.Id);
+    this.stopHealth(c.Id);
     this.prepared.delete(c.Id);
     this.removeWhenDetached.delete(c.Id);
     c.State = { ...c.State, Status: 'removing' };
@@ -768,6 +776,97 @@ export class Engine {
     };
   }
 
+  // ---- healthchecks (moby daemon/health.go) --------------------------------------------------
+
+  /** Starts the container's healthcheck loop (when it has one), replacing an earlier run's. */
+  private startHealth(c: ContainerRecord): void {
+    this.stopHealth(c.Id);
+    const cmd = probeCommand(c.Config.Healthcheck);
+    if (!cmd) return;
+    const gen = ++this.healthGen;
+    const t = timing(c.Config.Healthcheck!);
+    this.healthRuns.set(c.Id, { gen });
+    this.scheduleHealth(c.Id, gen, nextDelayMs(t, c.State.Health ?? initialHealth(), this.sinceStartMs(c)));
+  }
+
+  private stopHealth(id: string): void {
+    const run = this.healthRuns.get(id);
+    if (run?.timer) clearTimeout(run.timer);
+    this.healthRuns.delete(id);
+  }
+
+  private sinceStartMs(c: ContainerRecord): number {
+    return Date.now() - Number(parseTimeNs(c.State.StartedAt) / 1_000_000n);
+  }
+
+  private scheduleHealth(id: string, gen: number, delayMs: number): void {
+    const run = this.healthRuns.get(id);
+    if (!run || run.gen !== gen || this.closed) return;
+    run.timer = setTimeout(() => void this.probe(id, gen), delayMs);
+  }
+
+  /** One probe: an exec of the test in the container, its result applied to State.Health, the next one scheduled. */
+  private async probe(id: string, gen: number): Promise<void> {
+    const current = (): boolean => this.healthRuns.get(id)?.gen === gen;
+    const c = this.fresh(id);
+    if (!current() || !c) return;
+    if (c.State.Status !== 'running' && c.State.Status !== 'paused') return this.stopHealth(id);
+    const t = timing(c.Config.Healthcheck ?? {});
+    if (c.State.Status === 'running') {
+      const start = nowNs();
+      const r = await this.runProbe(c, probeCommand(c.Config.Healthcheck)!, t.timeoutMs).catch((e: unknown) => ({ exitCode: -1, output: errorMessage(e) }));
+      const cur = this.fresh(id);
+      if (!current() || !cur || cur.State.Status !== 'running') return;
+      const before = cur.State.Health?.Status;
+      cur.State.Health = applyResult(cur.State.Health ?? initialHealth(), { Start: rfc3339Nano(start), End: rfc3339Nano(nowNs()), ExitCode: r.exitCode, Output: r.output }, t, this.sinceStartMs(cur));
+      this.save(cur);
+      if (cur.State.Health.Status !== before) this.emitContainer(cur, `health_status: ${cur.State.Health.Status}`);
+    }
+    const now = this.fresh(id);
+    if (now) this.scheduleHealth(id, gen, nextDelayMs(t, now.State.Health ?? initialHealth(), this.sinceStartMs(now)));
+  }
+
+  /** Runs argv in the container as an exec through its shim; its exit code and output (-1 on timeout). */
+  private async runProbe(c: ContainerRecord, argv: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
+    const execId = `health-${randomBytes(8).toString('hex')}`;
+    const processJson = Buffer.from(JSON.stringify(this.execProcess({
+      id: execId, containerId: c.Id, args: argv, env: [], user: '', workingDir: '', tty: false, attachStdin: false, privileged: false,
+      rows: 0, cols: 0, running: false, exited: false, exitCode: 0, pid: 0,
+    })));
+    const key = { namespace: NAMESPACE, containerId: c.Id, execId };
+    await this.ctd.call(this.ctd.tasks, (x) => x.exec, { ...key, processJson, terminal: false, stdin: false });
+    const up = this.ctd.tasks.attach() as grpc.ClientDuplexStream<TasksAttachRequest, TasksAttachResponse>;
+    let output = '';
+    const exited = new Promise<number>((resolve, reject) => {
+      up.on('data', (m: TasksAttachResponse) => {
+        const chunk = m.output === 'stdout' ? m.stdout : m.output === 'stderr' ? m.stderr : undefined;
+        if (chunk && output.length < 8192) output += Buffer.from(chunk).toString('utf8');
+        else if (m.output === 'exit' && m.exit) resolve(num(m.exit.exitStatus));
+      });
+      up.on('error', reject);
+      up.on('end', () => reject(new Error('the probe\'s stream ended without its exit')));
+    });
+    exited.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      up.write({ start: { ...key, stdin: false, stdout: true, stderr: true } });
+      await new Promise((r) => setTimeout(r, 50)); // the attach registered with the shim before the start
+      await this.ctd.call(this.ctd.tasks, (x) => x.start, key);
+      const timedOut = new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), timeoutMs); });
+      const r = await Promise.race([exited, timedOut]);
+      if (r === 'timeout') {
+        await this.ctd.call(this.ctd.tasks, (x) => x.kill, { ...key, signal: 9, all: false }).catch(() => undefined);
+        await Promise.race([exited.catch(() => undefined), new Promise((res) => setTimeout(res, 2000))]);
+        return { exitCode: -1, output: `Health check exceeded timeout (${timeoutMs / 1000}s)` };
+      }
+      return { exitCode: r, output };
+    } finally {
+      if (timer) clearTimeout(timer);
+      up.cancel();
+      await this.ctd.call(this.ctd.tasks, (x) => x.deleteProcess, key).catch(() => undefined);
+    }
+  }
+
   // ---- events from berth-containerd and reconciliation ------------------------------------
 
   private async onEnvelope(env: Envelope): Promise<void> {
@@ -867,7 +966,7 @@ export class Engine {
             c.restart = { ...c.restart, status: paused ? 'paused' : 'running' };
             this.save(c);
           }
-
+          this.startHealth(c);
         }
       } else if (atStart) {
         await this.queue(c.Id, () => this.applyRestart(c, { type: 'daemon-restart' })).catch((e: unknown) => this.o.log.warn('daemon-restart', { id: c.Id, error: errorMessage(e) }));
@@ -884,6 +983,7 @@ export class Engine {
     this.closed = true;
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
+    for (const id of [...this.healthRuns.keys()]) this.stopHealth(id);
     this.subscription?.cancel();
   }
 

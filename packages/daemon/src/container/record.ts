@@ -1,6 +1,7 @@
 /** A container as berthd records it: Docker's inspect fields, plus berthd's own bookkeeping. */
 import type { DockerConfig, DockerHostConfig } from '../config/docker-types.js';
 import type { RestartState } from '../restart/policy.js';
+import type { Health } from './health.js';
 
 export interface DockerState {
   Status: 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
@@ -14,6 +15,8 @@ export interface DockerState {
   Error: string;
   StartedAt: string;
   FinishedAt: string;
+  /** With a healthcheck: Docker's State.Health (container/health.ts). */
+  Health?: Health;
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';

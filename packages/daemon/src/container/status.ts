@@ -1,6 +1,7 @@
 /** Docker's human-readable status for `ps` ("Up 3 minutes", "Exited (0) 2 seconds ago"). */
 import type { ContainerRecord } from './record.js';
 import { parseTimeNs } from './record.js';
+import { healthSuffix } from './health.js';
 
 /** Docker's units.HumanDuration. */
 export function humanDuration(ms: number): string {
@@ -26,7 +27,7 @@ export function statusText(c: ContainerRecord, now = Date.now()): string {
   const s = c.State;
   switch (s.Status) {
     case 'running':
-      return `Up ${humanDuration(since(s.StartedAt, now))}`;
+      return `Up ${humanDuration(since(s.StartedAt, now))}${healthSuffix(s.Health)}`;
     case 'paused':
       return `Up ${humanDuration(since(s.StartedAt, now))} (Paused)`;
     case 'restarting':

@@ -282,4 +282,32 @@ describe('berth CLI', () => {
       await dk.stop();
     }
   });
+
+  it('berthd fixes through the CLI: no network warning, exec -i input at once, exit recorded before attach ends, --rm as AutoRemove, health in ps', async () => {
+    const d = await berthd();
+    await d.ok(['import', testImageTar(), 'busybox:latest']);
+    // No --network: no warning; the note is in info.
+    const plain = await d.berth(['run', '--rm', 'busybox', 'echo', 'hi']);
+    expect({ out: plain.stdout, err: plain.stderr, code: plain.code }, why(plain, d)).toEqual({ out: 'hi\n', err: '', code: 0 });
+    expect((await d.berth(['info'])).stderr).toMatch(/WARNING: No bridge network yet/);
+    // --rm recorded as AutoRemove; the container goes at its exit.
+    await d.ok(['run', '-d', '--rm', '--name', 'gone', '-i', 'busybox', 'sh', '-c', 'read x; exit 9']);
+    expect(await d.ok(['inspect', '-f', '{{.HostConfig.AutoRemove}} {{.Config.StdinOnce}}', 'gone'])).toBe('true false\n');
+    // echo abc | berth exec -i c cat
+    await d.ok(['run', '-d', '--name', 'box', '-i', '--health-cmd', 'true', '--health-interval', '300ms', 'busybox', 'sh', '-c', 'read x; exit 9']);
+    for (let i = 0; i < 3; i++) {
+      const ex = await d.berth(['exec', '-i', 'box', 'cat'], { input: 'abc\n', timeoutMs: 20_000 });
+      expect({ out: ex.stdout, code: ex.code }, why(ex, d)).toEqual({ out: 'abc\n', code: 0 });
+    }
+    expect(await until(async () => (await d.ok(['ps', '--format', '{{.Status}}', '-f', 'name=box'])).includes('(healthy)'))).toBe(true);
+    expect(await d.ok(['inspect', '-f', '{{.State.Health.Status}} {{.State.Health.FailingStreak}}', 'box'])).toBe('healthy 0\n');
+    // attach gets exit 9; an inspect right after says so.
+    const att = await d.berth(['attach', 'box'], { input: 'go\n', timeoutMs: 20_000 });
+    expect(att.code, why(att, d)).toBe(9);
+    expect(await d.ok(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', 'box'])).toBe('exited 9\n');
+    // -i without a TTY: StdinOnce as Docker; the attach's end closes stdin.
+    const gone = await d.berth(['attach', 'gone'], { input: 'x\n', timeoutMs: 20_000 });
+    expect(gone.code, why(gone, d)).toBe(9);
+    expect(await until(async () => (await d.ok(['ps', '-a', '-q', '-f', 'name=gone'])) === '')).toBe(true);
+  });
 });

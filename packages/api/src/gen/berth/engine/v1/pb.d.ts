@@ -3514,7 +3514,8 @@ export namespace berth {
                 /**
                  * The attach is registered with the container's process (a created container's task is made
                  * for it): its output from here on reaches this stream, so a client may Start it now. Sent
-                 * once, first, before any output.
+                 * once; for a container not yet started, before any output (a running one's output may
+                 * come first).
                  */
                 attached?: (boolean|null);
             }
@@ -3543,7 +3544,8 @@ export namespace berth {
                 /**
                  * The attach is registered with the container's process (a created container's task is made
                  * for it): its output from here on reaches this stream, so a client may Start it now. Sent
-                 * once, first, before any output.
+                 * once; for a container not yet started, before any output (a running one's output may
+                 * come first).
                  */
                 public attached?: (boolean|null);
 

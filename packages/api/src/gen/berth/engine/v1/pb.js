@@ -9436,7 +9436,8 @@ export const berth = $root.berth = (() => {
                  * @property {boolean|null} [detached] The detach keys were typed; the container runs on.
                  * @property {boolean|null} [attached] The attach is registered with the container's process (a created container's task is made
                  * for it): its output from here on reaches this stream, so a client may Start it now. Sent
-                 * once, first, before any output.
+                 * once; for a container not yet started, before any output (a running one's output may
+                 * come first).
                  */
 
                 /**
@@ -9489,7 +9490,8 @@ export const berth = $root.berth = (() => {
                 /**
                  * The attach is registered with the container's process (a created container's task is made
                  * for it): its output from here on reaches this stream, so a client may Start it now. Sent
-                 * once, first, before any output.
+                 * once; for a container not yet started, before any output (a running one's output may
+                 * come first).
                  * @member {boolean|null|undefined} attached
                  * @memberof berth.engine.v1.AttachResponse
                  * @instance

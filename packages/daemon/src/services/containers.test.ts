@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DetachScanner, InputGate } from './containers.js';
+import { DetachScanner, InputGate, nameMatches } from './containers.js';
 
 describe('InputGate: an exec\'s input before the process runs', () => {
   it('holds stdin, close and resizes in order until released, then passes them straight on', () => {
@@ -32,5 +32,15 @@ describe('DetachScanner', () => {
     const s = new DetachScanner(Buffer.from([0x10, 0x11]));
     expect(s.feed(Buffer.from([0x61, 0x10]))).toEqual({ pass: Buffer.from([0x61]), detach: false });
     expect(s.feed(Buffer.from([0x11])).detach).toBe(true);
+  });
+});
+
+describe('ps --filter name', () => {
+  it('is a regular expression on the name with and without its slash, as Docker', () => {
+    expect(nameMatches('^s1$', '/s1')).toBe(true);
+    expect(nameMatches('^s1$', '/always1')).toBe(false);
+    expect(nameMatches('s1', '/always1')).toBe(true);
+    expect(nameMatches('^/s1', '/s1')).toBe(true);
+    expect(nameMatches('(', '/s1')).toBe(false);
   });
 });

@@ -94,6 +94,20 @@ export class DetachScanner {
   }
 }
 
+/**
+ * Docker's name filter: a regular expression, tried on the name with and without its leading
+ * slash (moby's daemon/list.go); a pattern that does not compile matches nothing.
+ */
+export function nameMatches(pattern: string, name: string): boolean {
+  let re: RegExp;
+  try {
+    re = new RegExp(pattern);
+  } catch {
+    return false;
+  }
+  return re.test(name) || re.test(name.replace(/^\//, ''));
+}
+
 function matchesFilters(c: ReturnType<ContainersBackend['list']>[number], filters: { key?: string | null; values?: string[] | null }[], imageTags: (id: string) => string[]): boolean {
   for (const f of filters) {
     const values = f.values ?? [];
@@ -101,7 +115,7 @@ function matchesFilters(c: ReturnType<ContainersBackend['list']>[number], filter
     const ok = values.some((v) => {
       switch (f.key) {
         case 'id': return c.Id.startsWith(v);
-        case 'name': return c.Name.slice(1).includes(v.replace(/^\//, ''));
+        case 'name': return nameMatches(v, c.Name);
         case 'status': return c.State.Status === v;
         case 'exited': return c.State.Status === 'exited' && String(c.State.ExitCode) === v;
         case 'label': {

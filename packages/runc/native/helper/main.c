@@ -48,6 +48,7 @@ struct ctx {
 	int console_fd;
 	int fifo_fd;	    /* the exec fifo, opened by the helper */
 	unsigned long late_flags; /* namespaces the container process unshares itself */
+	int late_cgroupns;	  /* unshare the cgroup namespace first thing: see clone_process */
 	int chan[2];	    /* [0] helper end, [1] container end */
 	int sigfd;
 	sigset_t oldmask;
@@ -94,6 +95,11 @@ static __attribute__((noreturn)) void container_main(struct ctx *c)
 	struct reader r;
 	reader_init(&r, c->chan[1]);
 	struct record rec;
+
+	/* Cloned into its cgroup2 cgroup, the process makes its cgroup namespace now, so that the
+	 * namespace's root is that cgroup (at clone the kernel would take the helper's). */
+	if (c->late_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
+		die("unshare the cgroup namespace");
 
 	if (c->late_flags) {
 		/* A new user namespace: the other namespaces are made now, by its root, as runc
@@ -207,8 +213,9 @@ struct clone3_args {
 
 /* A cgroup2 directory the container process is cloned straight into (CLONE_INTO_CGROUP): a
  * cgroup.procs write would wait ~10 ms for the global lock's RCU grace period, a clone into the
- * cgroup does not. Not with a new cgroup namespace, whose root the kernel takes from the parent
- * before it places the child. -1: none (or clone3 is missing and the pid was written instead). */
+ * cgroup does not. A new cgroup namespace is then made by the child itself (late_cgroupns): at
+ * clone the kernel would root it at the parent's cgroup, before placing the child. -1: none (or
+ * clone3 is missing and the pid was written instead). */
 static int g_into_cgroup = -1;
 static char *g_into_cgroup_procs;
 
@@ -263,7 +270,7 @@ static void join_cgroups(const struct plan *p)
 				     : xstrdup(path);
 		const char *base = strrchr(file, '/');
 		int thread = base && strcmp(base + 1, "tasks") == 0;
-		if (base && !thread && g_into_cgroup < 0 && !(ns_clone_flags(p) & CLONE_NEWCGROUP) && is_cgroup2(file)) {
+		if (base && !thread && g_into_cgroup < 0 && is_cgroup2(file)) {
 			char *dir = xstrdup(file);
 			dir[base - file] = '\0';
 			g_into_cgroup = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -470,6 +477,10 @@ static int helper_main(struct ctx *c)
 		/* pid must be new at clone (unshare would only affect later children). */
 		c->late_flags = flags & ~(unsigned long)(CLONE_NEWUSER | CLONE_NEWPID);
 		flags &= CLONE_NEWUSER | CLONE_NEWPID;
+	}
+	if (g_into_cgroup >= 0 && (flags & CLONE_NEWCGROUP)) {
+		flags &= ~(unsigned long)CLONE_NEWCGROUP;
+		c->late_cgroupns = 1;
 	}
 	flags |= SIGCHLD;
 	if (!p->foreground)

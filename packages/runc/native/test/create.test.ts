@@ -286,6 +286,22 @@ describe('create: cgroup joins that need no global lock', () => {
   });
 });
 
+describe('create: a new cgroup namespace with a clone into cgroup2', () => {
+  it('is rooted at the cgroups the process was placed in', async () => {
+    const name = `berth-init-cgns-${process.pid}-${Date.now()}`;
+    const v1 = `/sys/fs/cgroup/pids/${name}`;
+    const v2 = `/sys/fs/cgroup/unified/${name}`;
+    for (const cg of [v1, v2]) {
+      mkdirSync(cg);
+      cgroups.push(cg);
+    }
+    const { status, out } = await runToExit(sh('cat /proc/self/cgroup', [['cgroup', `${v1}/tasks`], ['cgroup', `${v2}/cgroup.procs`], ['unshare', 'cgroup']]), { dir });
+    expect(status).toBe(0);
+    expect(out).toMatch(/^\d+:pids:\/$/m);
+    expect(out).toMatch(/^0::\/$/m);
+  });
+});
+
 /** A CLONE_PARENT child is this worker's: wait until it is a zombie or gone, so its cgroups empty. */
 async function waitUntilGone(pid: number): Promise<void> {
   for (let i = 0; i < 500; i++) {

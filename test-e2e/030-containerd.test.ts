@@ -6,46 +6,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { tempRoots, testRootfs, useLeakCheck } from './support/index.js';
-import { Containerd, big, ctrBin, logBytes, n, prerequisites, readLog, sleep, spec, waitFor } from './030-containerd-support.js';
-
-const RUNNING = 2;
-const STOPPED = 3;
-
-function useContainerd(): () => Containerd {
-  useLeakCheck({ settleMs: 3000 });
-  const made: Containerd[] = [];
-  // Registered after the leak check, so it runs first: a failed test still removes its tasks.
-  afterEach(async () => {
-    for (const d of made.splice(0)) {
-      try {
-        if (!d.proc || d.proc.exitCode !== null || d.proc.signalCode !== null) await d.start();
-        const list = await d.call('tasks', 'list', {});
-        for (const t of list.tasks) await d.call('tasks', 'delete', { containerId: t.containerId, force: true }).catch(() => undefined);
-        const cs = await d.call('containers', 'list', {});
-        for (const c of cs.containers) await d.call('containers', 'delete', { id: c.id }).catch(() => undefined);
-      } finally {
-        await d.stop();
-      }
-    }
-  });
-  return () => {
-    prerequisites();
-    const d = new Containerd(tempRoots());
-    made.push(d);
-    return d;
-  };
-}
-
-async function runTask(d: Containerd, id: string, args: string[], o: { terminal?: boolean; mounts?: object[]; stdin?: boolean; memoryLimit?: number } = {}): Promise<number> {
-  await d.call('containers', 'create', { container: { id, runtime: { name: 'berth-runc' }, specJson: spec(id, args, o), rootfs: testRootfs() } });
-  await d.call('tasks', 'create', { containerId: id, terminal: Boolean(o.terminal), stdin: Boolean(o.stdin || o.terminal), rows: 24, cols: 80 });
-  const r = await d.call('tasks', 'start', { containerId: id });
-  return r.pid as number;
-}
-
-const COUNTER = ['sh', '-c', 'i=0; while true; do i=$((i+1)); echo "line $i"; sleep 0.01; done'];
+import { describe, expect, it } from 'vitest';
+import { testRootfs } from './support/index.js';
+import { big, ctrBin, logBytes, n, readLog, sleep, waitFor } from './030-containerd-support.js';
+import { COUNTER, RUNNING, STOPPED, runTask, useContainerd } from './support/containerd.js';
 
 describe('berth-containerd', () => {
   const containerd = useContainerd();

@@ -1,7 +1,8 @@
 /**
- * Error classes, as containerd's errdefs (STYLE.md): each maps one-to-one to a gRPC code. berthd
- * throws them with context, converts once at its server boundary (toServiceError), and converts
- * berth-containerd's replies back once at its client boundary (fromServiceError).
+ * Error classes, as containerd's errdefs (STYLE.md): each maps one-to-one to a gRPC code. The
+ * daemons throw them with context, convert once at their server boundary (toServiceError), and
+ * convert the replies of the daemons they call back once at the client boundary
+ * (fromServiceError). One module for every program, so a class is the same class everywhere.
  */
 import * as grpc from '@grpc/grpc-js';
 

@@ -14,7 +14,7 @@ import { ImagesClient } from '@berth/api/berth/images/v1';
 import { LeasesClient } from '@berth/api/berth/leases/v1';
 import { SnapshotsClient } from '@berth/api/berth/snapshots/v1';
 import { unixAddress } from '@berth/api';
-import { fromServiceError } from './errdefs.js';
+import { fromServiceError } from '@berth/api/errdefs';
 
 type Unary<Req, Res> = (req: Req, md: grpc.Metadata, opts: Partial<grpc.CallOptions>, cb: grpc.requestCallback<Res>) => grpc.ClientUnaryCall;
 

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pkg from '../package.json' with { type: 'json' };
-import { errorMessage } from './errdefs.js';
+import { errorMessage } from '@berth/api/errdefs';
 import { Logger, isLevel } from './log.js';
 import { ProcessShimLauncher } from './runtime/launcher.js';
 import { startDaemon } from './server.js';

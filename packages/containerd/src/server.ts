@@ -28,7 +28,7 @@ import { tasksService } from './services/tasks.js';
 import { unary } from './services/handler.js';
 import { ContentGrpc } from './content/index.js';
 import { DiffGrpc } from './diff/index.js';
-import { errorMessage, FailedPreconditionError, NotFoundError, toServiceError } from './errdefs.js';
+import { errorMessage, FailedPreconditionError, NotFoundError, toServiceError } from '@berth/api/errdefs';
 import { LeasesGrpc } from './gc/index.js';
 import { ImageStorage, ImagesGrpc } from './images/index.js';
 import type { ContainerRecord } from './metadata/db.js';

@@ -26,7 +26,7 @@ import { NAME_RE, generateName } from './container/names.js';
 import { freshState, nowNs, parseTimeNs, rfc3339Nano, type ContainerRecord } from './container/record.js';
 import {
   AlreadyExistsError, BerthError, FailedPreconditionError, InvalidArgumentError, NotFoundError, errorMessage, isFailedPrecondition, isNotFound,
-} from './errdefs.js';
+} from '@berth/api/errdefs';
 import { ImageStore } from './images/store.js';
 import type { Logger } from './log.js';
 import { capabilities, buildSpec, logRotation } from './oci/spec.js';

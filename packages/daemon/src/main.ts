@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pkg from '../package.json' with { type: 'json' };
-import { errorMessage } from './errdefs.js';
+import { errorMessage } from '@berth/api/errdefs';
 import { Logger, isLevel } from './log.js';
 import { startBerthd } from './server.js';
 

@@ -1,6 +1,6 @@
 /** sha256 digests (`sha256:<64 hex>`), the only algorithm the store accepts. */
 import { createHash } from 'node:crypto';
-import { InvalidArgumentError } from '../errdefs.js';
+import { InvalidArgumentError } from '@berth/api/errdefs';
 
 const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
 

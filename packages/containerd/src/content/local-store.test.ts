@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AlreadyExistsError, FailedPreconditionError, NotFoundError, UnavailableError } from '../errdefs.js';
+import { AlreadyExistsError, FailedPreconditionError, NotFoundError, UnavailableError } from '@berth/api/errdefs';
 import { digestOf, LocalContentStore, writeBlob } from './index.js';
 
 let root: string;

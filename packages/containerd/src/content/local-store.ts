@@ -12,7 +12,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AlreadyExistsError, FailedPreconditionError, NotFoundError, UnavailableError } from '../errdefs.js';
+import { AlreadyExistsError, FailedPreconditionError, NotFoundError, UnavailableError } from '@berth/api/errdefs';
 import type { ContentStore, Info, Status, Writer, WriterOptions } from './content.js';
 import { parseDigest } from './digest.js';
 

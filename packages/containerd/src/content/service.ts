@@ -2,7 +2,7 @@
 // `server.addService(ContentService, new ContentGrpc(store).handlers)`.
 import type * as grpc from '@grpc/grpc-js';
 import { WriteAction, type ContentServer, type IInfo, type IStatus, type WriteContentRequest, type IWriteContentResponse } from '@berth/api/berth/content/v1';
-import { FailedPreconditionError, InvalidArgumentError, toServiceError } from '../errdefs.js';
+import { FailedPreconditionError, InvalidArgumentError, toServiceError } from '@berth/api/errdefs';
 import { toLong, toNum } from '../long.js';
 import { unary } from '../services/handler.js';
 import type { ContentStore, Info, Status, Writer } from './content.js';

@@ -20,7 +20,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ContainerdClient } from '../client.js';
 import type { ContentStore } from '../content/index.js';
-import { InvalidArgumentError, NotFoundError } from '../errdefs.js';
+import { InvalidArgumentError, NotFoundError } from '@berth/api/errdefs';
 import { chainIds, children, readConfig, resolveManifest, type ImageConfig, type Manifest } from '../images/resolve.js';
 import { isIndex, isManifest, MediaType, type Descriptor } from '../images/media-types.js';
 import { toNum } from '../long.js';

@@ -7,7 +7,7 @@ import { Status } from '@berth/api/berth/tasks/v1';
 import type { Envelope } from '@berth/api/berth/events/v1';
 import pkg from '../../package.json' with { type: 'json' };
 import { ContainerdClient } from '../client.js';
-import { errorMessage, isNotFound } from '../errdefs.js';
+import { errorMessage, isNotFound } from '@berth/api/errdefs';
 import { fromLong } from '../long.js';
 import { defaultSpec } from '../oci/default-spec.js';
 import { checkImages, exportImages, getImage, humanSize, imageConfig, importArchive, listImages } from './images.js';

@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, constants as C, readdirSync, readSync, writeSync } from 'node:fs';
 import { posix } from 'node:path';
 import { loadAddon, type BerthNative } from '@berth/runc';
-import { InvalidArgumentError } from '../errdefs.js';
+import { InvalidArgumentError } from '@berth/api/errdefs';
 import { readTar, type TarHeader } from '../tar/index.js';
 import { decompress, tap } from './decompress.js';
 

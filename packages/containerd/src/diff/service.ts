@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import type { DiffServer, IMount } from '@berth/api/berth/diff/v1';
 import { writeBlob, type ContentStore } from '../content/index.js';
-import { InvalidArgumentError } from '../errdefs.js';
+import { InvalidArgumentError } from '@berth/api/errdefs';
 import { toLong, toNum } from '../long.js';
 import { unary } from '../services/handler.js';
 import { applyLayer } from './apply.js';

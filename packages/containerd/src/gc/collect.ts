@@ -8,7 +8,7 @@
  */
 import type { LocalContentStore } from '../content/index.js';
 import { isDigest } from '../content/index.js';
-import { NotFoundError } from '../errdefs.js';
+import { NotFoundError } from '@berth/api/errdefs';
 import type { ImageStore } from '../images/image-store.js';
 import { isManifest, type Descriptor } from '../images/media-types.js';
 import { chainIds, children, readConfig, type Manifest } from '../images/resolve.js';

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '../errdefs.js';
+import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '@berth/api/errdefs';
 
 export type ResourceKind = 'content' | 'snapshots' | 'ingests';
 export interface Resource {

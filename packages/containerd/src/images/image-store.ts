@@ -3,7 +3,7 @@
  * (an index or a manifest), with labels, per namespace, in SQLite (the storage database).
  */
 import type Database from 'better-sqlite3';
-import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '../errdefs.js';
+import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '@berth/api/errdefs';
 import type { Descriptor } from './media-types.js';
 
 export interface Image {

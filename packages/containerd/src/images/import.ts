@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContentStore } from '../content/index.js';
 import { parseDigest, writeBlob } from '../content/index.js';
-import { InvalidArgumentError } from '../errdefs.js';
+import { InvalidArgumentError } from '@berth/api/errdefs';
 import type { ImageStore, Image } from './image-store.js';
 import type { Descriptor } from './media-types.js';
 import { children } from './resolve.js';

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ContentStore } from '../content/index.js';
-import { FailedPreconditionError, NotFoundError } from '../errdefs.js';
+import { FailedPreconditionError, NotFoundError } from '@berth/api/errdefs';
 import { isConfig, isIndex, isManifest, type Descriptor, type Platform } from './media-types.js';
 import { chooseManifest, hostPlatform } from './platform.js';
 

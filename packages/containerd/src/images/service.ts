@@ -1,7 +1,7 @@
 // berth.images.v1.Images over the image storage; register with
 // `server.addService(ImagesService, new ImagesGrpc(storage).handlers)`.
 import type { IImage, ImagesServer } from '@berth/api/berth/images/v1';
-import { InvalidArgumentError } from '../errdefs.js';
+import { InvalidArgumentError } from '@berth/api/errdefs';
 import { toLong, toNum } from '../long.js';
 import { namespaceOf, unary } from '../services/handler.js';
 import type { Image } from './image-store.js';

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { LocalContentStore, writeBlob } from '../content/index.js';
-import { FailedPreconditionError, NotFoundError } from '../errdefs.js';
+import { FailedPreconditionError, NotFoundError } from '@berth/api/errdefs';
 import { diffTar } from '../diff/index.js';
 import { tap } from '../diff/decompress.js';
 import { collect, LeaseStore, type GcResult, type GcRoots } from '../gc/index.js';

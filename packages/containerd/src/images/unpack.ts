@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ContentStore } from '../content/index.js';
 import { applyLayer } from '../diff/index.js';
-import { AlreadyExistsError, FailedPreconditionError, NotFoundError } from '../errdefs.js';
+import { AlreadyExistsError, FailedPreconditionError, NotFoundError } from '@berth/api/errdefs';
 import type { LeaseStore } from '../gc/leases.js';
 import type { OverlaySnapshotter } from '../snapshots/index.js';
 import type { Descriptor, Platform } from './media-types.js';

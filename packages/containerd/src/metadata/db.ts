@@ -7,7 +7,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { AlreadyExistsError, FailedPreconditionError, NotFoundError } from '../errdefs.js';
+import { AlreadyExistsError, FailedPreconditionError, NotFoundError } from '@berth/api/errdefs';
 
 export type ProcessStatus = 'created' | 'running' | 'paused' | 'stopped' | 'unknown';
 

@@ -6,7 +6,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { TaskClient } from '@berth/api/berth/shim/v1';
 import { unixAddress } from '@berth/api';
-import { fromServiceError } from '../errdefs.js';
+import { fromServiceError } from '@berth/api/errdefs';
 
 /** The shim protocol this berth-containerd speaks. */
 export const SHIM_PROTOCOL = 1;

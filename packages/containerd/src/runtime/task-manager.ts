@@ -25,7 +25,7 @@ import type { Envelope, IEnvelope } from '@berth/api/berth/events/v1';
 import * as shimv1 from '@berth/api/berth/shim/v1';
 import {
   AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError, errorMessage,
-} from '../errdefs.js';
+} from '@berth/api/errdefs';
 import type { Exchange } from '../events/exchange.js';
 import type { Logger } from '../log.js';
 import { fromLong, toLong, toNum } from '../long.js';

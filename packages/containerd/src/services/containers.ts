@@ -1,6 +1,6 @@
 // berth.containers.v1.Containers over the metadata store.
 import { Container, type ContainersServer, type IContainer } from '@berth/api/berth/containers/v1';
-import { AlreadyExistsError, InvalidArgumentError } from '../errdefs.js';
+import { AlreadyExistsError, InvalidArgumentError } from '@berth/api/errdefs';
 import type { Exchange } from '../events/exchange.js';
 import { toLong } from '../long.js';
 import type { ContainerRecord, MetadataStore } from '../metadata/db.js';

@@ -1,6 +1,6 @@
 // berth.events.v1.Events: Publish for clients' own topics, Subscribe as a server stream.
 import type { EventsServer } from '@berth/api/berth/events/v1';
-import { InvalidArgumentError, toServiceError } from '../errdefs.js';
+import { InvalidArgumentError, toServiceError } from '@berth/api/errdefs';
 import type { Exchange } from '../events/exchange.js';
 import { toNum } from '../long.js';
 import { namespaceOf, unary } from './handler.js';

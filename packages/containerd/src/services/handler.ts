@@ -1,8 +1,8 @@
 // The server boundary: every unary handler converts errors to a gRPC status exactly once here.
 import type * as grpc from '@grpc/grpc-js';
-import { toServiceError } from '../errdefs.js';
+import { toServiceError } from '@berth/api/errdefs';
 import { DEFAULT_NAMESPACE } from '../metadata/db.js';
-import { InvalidArgumentError } from '../errdefs.js';
+import { InvalidArgumentError } from '@berth/api/errdefs';
 
 export function unary<Req, Res>(fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Res | Promise<Res>): grpc.handleUnaryCall<Req, Res> {
   return (call, cb) => {

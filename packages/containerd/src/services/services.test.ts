@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Envelope } from '@berth/api/berth/events/v1';
 import { ContainerdClient } from '../client.js';
-import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../errdefs.js';
+import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@berth/api/errdefs';
 import { Logger } from '../log.js';
 import { startDaemon } from '../server.js';
 import { FakeLauncher } from '../testing/fake-shim.js';

@@ -4,7 +4,7 @@ import {
   Process, Status, WaitResponse, type AttachRequest, type AttachResponse, type IAttachResponse, type TasksServer,
 } from '@berth/api/berth/tasks/v1';
 import type * as shimv1 from '@berth/api/berth/shim/v1';
-import { InvalidArgumentError, errorMessage, toServiceError } from '../errdefs.js';
+import { InvalidArgumentError, errorMessage, toServiceError } from '@berth/api/errdefs';
 import { fromLong, toLong, toNum } from '../long.js';
 import type { ProcessRecord, TaskRecord } from '../metadata/db.js';
 import { nowNs } from '../metadata/db.js';

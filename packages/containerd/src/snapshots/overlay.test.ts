@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AlreadyExistsError, FailedPreconditionError, NotFoundError } from '../errdefs.js';
+import { AlreadyExistsError, FailedPreconditionError, NotFoundError } from '@berth/api/errdefs';
 import { mountAll, OverlaySnapshotter, unmountAll } from './index.js';
 
 let dir: string;

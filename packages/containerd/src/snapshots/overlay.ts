@@ -20,7 +20,7 @@
 import Database from 'better-sqlite3';
 import { lstatSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../errdefs.js';
+import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@berth/api/errdefs';
 import type { Kind, Mount, SnapshotInfo, Snapshotter, Usage } from './snapshotter.js';
 
 const SCHEMA = `

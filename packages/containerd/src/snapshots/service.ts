@@ -1,7 +1,7 @@
 // berth.snapshots.v1.Snapshots over the overlay snapshotter; register with
 // `server.addService(SnapshotsService, new SnapshotsGrpc(sn).handlers)`.
 import { Kind, type IInfo, type IMount, type SnapshotsServer } from '@berth/api/berth/snapshots/v1';
-import { InvalidArgumentError } from '../errdefs.js';
+import { InvalidArgumentError } from '@berth/api/errdefs';
 import { toLong } from '../long.js';
 import { unary } from '../services/handler.js';
 import type { Mount, SnapshotInfo, Snapshotter } from './snapshotter.js';

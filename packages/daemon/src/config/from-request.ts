@@ -3,7 +3,7 @@
  * value is InvalidArgument, which the CLI shows with exit 125, nothing recorded).
  */
 import type { IContainerConfig, IHostConfig, IResources } from '@berth/api/berth/engine/v1';
-import { InvalidArgumentError } from '../errdefs.js';
+import { InvalidArgumentError } from '@berth/api/errdefs';
 import { parsePolicy } from '../restart/policy.js';
 import type { DockerConfig, DockerHostConfig } from './docker-types.js';
 import { parseSignal } from './signals.js';

@@ -2,7 +2,7 @@
  * Docker's config merging (moby daemon/commit.go `merge`, daemon/create.go): the run's options
  * over the image's config, then the process's environment (container.CreateDaemonEnvironment).
  */
-import { InvalidArgumentError } from '../errdefs.js';
+import { InvalidArgumentError } from '@berth/api/errdefs';
 import type { DockerConfig, ImageConfig } from './docker-types.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';

@@ -1,6 +1,6 @@
 /** Signal names and numbers as Docker accepts them ("SIGTERM", "TERM", "15"). */
 import { constants } from 'node:os';
-import { InvalidArgumentError } from '../errdefs.js';
+import { InvalidArgumentError } from '@berth/api/errdefs';
 
 export function parseSignal(s: string): number {
   const t = s.trim().toUpperCase();

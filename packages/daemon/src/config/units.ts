@@ -1,5 +1,5 @@
 /** Docker's units: `--memory 64m`, `--shm-size 1g`, `--log-opt max-size=10m` (binary multiples). */
-import { InvalidArgumentError } from '../errdefs.js';
+import { InvalidArgumentError } from '@berth/api/errdefs';
 
 const MULT: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
 

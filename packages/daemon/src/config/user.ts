@@ -6,7 +6,7 @@
  */
 import { closeSync, constants, readFileSync } from 'node:fs';
 import { loadAddon } from '@berth/runc';
-import { InvalidArgumentError } from '../errdefs.js';
+import { InvalidArgumentError } from '@berth/api/errdefs';
 
 export interface ExecUser {
   uid: number;

@@ -8,7 +8,7 @@ import { EventsClient } from '@berth/api/berth/events/v1';
 import { TasksClient } from '@berth/api/berth/tasks/v1';
 import { VersionClient } from '@berth/api/berth/version/v1';
 import { unixAddress } from '@berth/api';
-import { fromServiceError } from '../errdefs.js';
+import { fromServiceError } from '@berth/api/errdefs';
 
 export const NAMESPACE = 'berth';
 

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UnavailableError } from '../errdefs.js';
+import { UnavailableError } from '@berth/api/errdefs';
 import type { Logger } from '../log.js';
 import { ContainerdClient } from './client.js';
 

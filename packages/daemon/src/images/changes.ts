@@ -1,5 +1,5 @@
 /** `import -c`: the Dockerfile instructions Docker allows there, applied to an image config. */
-import { InvalidArgumentError } from '../errdefs.js';
+import { InvalidArgumentError } from '@berth/api/errdefs';
 import type { ImageConfig } from '../config/docker-types.js';
 
 function jsonOrShell(rest: string): string[] {

@@ -10,7 +10,7 @@ import { createReadStream, existsSync, mkdirSync, renameSync, rmSync } from 'nod
 import { join } from 'node:path';
 import { applyLayer } from '@berth/containerd/src/diff/index.js';
 import type { ImageConfig } from '../config/docker-types.js';
-import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../errdefs.js';
+import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@berth/api/errdefs';
 import type { Store } from '../store/db.js';
 import { applyChanges } from './changes.js';
 import type { ImageRecord } from './record.js';

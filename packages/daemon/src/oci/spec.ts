@@ -5,7 +5,7 @@
  */
 import { statSync } from 'node:fs';
 import type { DockerConfig, DockerHostConfig } from '../config/docker-types.js';
-import { InvalidArgumentError } from '../errdefs.js';
+import { InvalidArgumentError } from '@berth/api/errdefs';
 import { parseBytes } from '../config/units.js';
 import { seccompFor } from './seccomp.js';
 

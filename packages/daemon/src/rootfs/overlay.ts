@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { InternalError } from '../errdefs.js';
+import { InternalError } from '@berth/api/errdefs';
 
 const run = promisify(execFile);
 

@@ -12,7 +12,7 @@ import { NAMESPACE } from '../containerd/client.js';
 import { statusText } from '../container/status.js';
 import { parseTimeNs, rfc3339Nano } from '../container/record.js';
 import type { Engine } from '../engine.js';
-import { FailedPreconditionError, InvalidArgumentError, errorMessage } from '../errdefs.js';
+import { FailedPreconditionError, InvalidArgumentError, errorMessage } from '@berth/api/errdefs';
 import { readLogs } from '../logs/reader.js';
 import { containerJSON } from './inspect.js';
 import { big, fail, num, unary } from './handler.js';

@@ -1,6 +1,6 @@
 // The server boundary: handlers convert errors to a gRPC status exactly once, here.
 import type * as grpc from '@grpc/grpc-js';
-import { toServiceError } from '../errdefs.js';
+import { toServiceError } from '@berth/api/errdefs';
 
 export function unary<Req, Res>(fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Res | Promise<Res>): grpc.handleUnaryCall<Req, Res> {
   return (call, cb) => {

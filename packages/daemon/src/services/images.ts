@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import type { IImportImageResponse, ImagesServer, ImportImageRequest } from '@berth/api/berth/engine/v1';
 import { parseTimeNs } from '../container/record.js';
-import { InvalidArgumentError, toServiceError } from '../errdefs.js';
+import { InvalidArgumentError, toServiceError } from '@berth/api/errdefs';
 import type { ImageStore } from '../images/store.js';
 import { imageJSON } from './inspect.js';
 import { unary } from './handler.js';

@@ -9,7 +9,7 @@ import type { Engine } from '../engine.js';
 /** docker info's Warnings: the one note about networking until bridge networks exist. */
 export const DEFAULT_NETWORK_NOTE = 'No bridge network yet: a container without --network gets a private network namespace with loopback only (--network host shares the host\'s)';
 import { fail, big, unary } from './handler.js';
-import { InvalidArgumentError } from '../errdefs.js';
+import { InvalidArgumentError } from '@berth/api/errdefs';
 
 export interface SystemInfo {
   root: string;

@@ -1,5 +1,5 @@
 import { statfsSync } from 'node:fs';
-import { readMountInfo } from '../mountinfo.js';
+import { type MountInfo, readMountInfo } from '../mountinfo.js';
 import type { Cgroup } from './cgroup.js';
 import { CgroupV1, hierarchiesV1 } from './v1.js';
 import { CgroupV2 } from './v2.js';
@@ -34,9 +34,8 @@ export function normaliseCgroupPath(cgroupsPath: string | undefined, id: string)
  * The cgroup at `path` on this host. In hybrid mode the container also gets a directory in the
  * unified hierarchy, as runc does, so that tools reading `0::` see where it lives.
  */
-export function openCgroup(path: string): Cgroup {
+export function openCgroup(path: string, mounts: readonly MountInfo[] = readMountInfo()): Cgroup {
   if (cgroupVersion() === 2) return new CgroupV2(path, CGROUP_ROOT);
-  const mounts = readMountInfo();
   const unified = mounts.find((m) => m.fsType === 'cgroup2' && m.mountPoint.startsWith(CGROUP_ROOT + '/'));
   return new CgroupV1(path, hierarchiesV1(mounts), unified?.mountPoint);
 }

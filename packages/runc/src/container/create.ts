@@ -69,7 +69,8 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
   let cgroup: Cgroup | undefined;
   let pid = 0;
   try {
-    cgroup = openCgroup(normaliseCgroupPath(spec.linux?.cgroupsPath, id));
+    const hostMounts = readMountInfo(); // read once: the cgroup hierarchies and the plan both need it
+    cgroup = openCgroup(normaliseCgroupPath(spec.linux?.cgroupsPath, id), hostMounts);
     if (cgroup.pids().length) throw new InvalidArgumentError(`cgroup ${cgroup.path} already holds processes: is another container using it?`);
     cgroup.create(withDefaultDeviceRules(spec.linux?.resources, cgroup.version));
     const execFifo = ctx.store.execFifo(id);
@@ -82,7 +83,7 @@ export async function create(ctx: RuntimeContext, id: string, opts: CreateOption
       foreground: opts.foreground ?? false,
       noPivot: opts.noPivot ?? false,
       ...(opts.consoleSocket ? { consoleSocket: resolve(opts.consoleSocket) } : {}),
-      hostMounts: readMountInfo(),
+      hostMounts,
       warn: (m) => ctx.log.warn(m),
     });
     const preserved = Array.from({ length: opts.preserveFds ?? 0 }, (_, i) => 3 + i);

@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { unary } from '../lib/api.js';
 import type { Ctx } from '../lib/context.js';
-import { forEach } from '../lib/each.js';
+import { inParallel } from '../lib/each.js';
 
 export function killCommand(ctx: Ctx, name = 'kill'): Command {
   return new Command(name)
@@ -11,9 +11,6 @@ export function killCommand(ctx: Ctx, name = 'kill'): Command {
     .argument('<container...>')
     .option('-s, --signal <string>', 'signal to send to the container', 'KILL')
     .action(async (names: string[], o: { signal: string }) => {
-      await forEach(ctx, names, async (n) => {
-        await unary((cb) => ctx.api().containers.kill({ id: n, signal: o.signal }, cb));
-        process.stdout.write(`${n}\n`);
-      });
+      await inParallel(ctx, names, (n) => unary((cb) => ctx.api().containers.kill({ id: n, signal: o.signal }, cb)));
     });
 }

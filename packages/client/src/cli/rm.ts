@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { unary } from '../lib/api.js';
 import type { Ctx } from '../lib/context.js';
-import { forEach } from '../lib/each.js';
+import { inParallel } from '../lib/each.js';
 
 export function rmCommand(ctx: Ctx, name = 'rm'): Command {
   return new Command(name)
@@ -12,9 +12,6 @@ export function rmCommand(ctx: Ctx, name = 'rm'): Command {
     .option('-f, --force', 'force the removal of a running container (uses SIGKILL)')
     .option('-v, --volumes', 'remove anonymous volumes associated with the container')
     .action(async (names: string[], o: { force?: boolean; volumes?: boolean }) => {
-      await forEach(ctx, names, async (n) => {
-        await unary((cb) => ctx.api().containers.remove({ id: n, force: Boolean(o.force), volumes: Boolean(o.volumes) }, cb));
-        process.stdout.write(`${n}\n`);
-      });
+      await inParallel(ctx, names, (n) => unary((cb) => ctx.api().containers.remove({ id: n, force: Boolean(o.force), volumes: Boolean(o.volumes) }, cb)));
     });
 }

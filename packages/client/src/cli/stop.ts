@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { unary } from '../lib/api.js';
 import type { Ctx } from '../lib/context.js';
-import { forEach } from '../lib/each.js';
+import { inParallel } from '../lib/each.js';
 import { UsageError } from '../lib/errors.js';
 
 export function timeoutOf(v: string | undefined): number | undefined {
@@ -20,9 +20,6 @@ export function stopCommand(ctx: Ctx, name = 'stop'): Command {
     .option('-t, --time <int>', 'seconds to wait before killing the container')
     .action(async (names: string[], o: { signal?: string; time?: string }) => {
       const timeout = timeoutOf(o.time);
-      await forEach(ctx, names, async (n) => {
-        await unary((cb) => ctx.api().containers.stop({ id: n, timeout, signal: o.signal ?? '' }, cb));
-        process.stdout.write(`${n}\n`);
-      });
+      await inParallel(ctx, names, (n) => unary((cb) => ctx.api().containers.stop({ id: n, timeout, signal: o.signal ?? '' }, cb)));
     });
 }

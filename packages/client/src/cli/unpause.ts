@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { unary } from '../lib/api.js';
 import type { Ctx } from '../lib/context.js';
-import { forEach } from '../lib/each.js';
+import { inParallel } from '../lib/each.js';
 
 export function unpauseCommand(ctx: Ctx, name = 'unpause'): Command {
   return new Command(name)
@@ -10,9 +10,6 @@ export function unpauseCommand(ctx: Ctx, name = 'unpause'): Command {
     .usage('CONTAINER [CONTAINER...]')
     .argument('<container...>')
     .action(async (names: string[]) => {
-      await forEach(ctx, names, async (n) => {
-        await unary((cb) => ctx.api().containers.unpause({ id: n }, cb));
-        process.stdout.write(`${n}\n`);
-      });
+      await inParallel(ctx, names, (n) => unary((cb) => ctx.api().containers.unpause({ id: n }, cb)));
     });
 }

@@ -1,7 +1,7 @@
 // berth logs: the container's log (json-file, written by its shim), -f until it ends.
 import { Command } from 'commander';
 import type { Ctx } from '../lib/context.js';
-import { printLogs } from '../lib/foreground.js';
+import { printLogs } from '../lib/print-logs.js';
 import { UsageError } from '../lib/errors.js';
 import { parseTimestampNs } from '../lib/units.js';
 

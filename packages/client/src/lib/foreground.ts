@@ -61,19 +61,6 @@ export async function foreground(ctx: Ctx, id: string, o: ForegroundOptions): Pr
   }
 }
 
-/** The container's log to stdout/stderr; with follow, until it ends. */
-export function printLogs(ctx: Ctx, id: string, follow: boolean, o: { stdout: boolean; stderr: boolean }, extra: object = {}): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const s = ctx.api().containers.logs({ id, follow, stdout: o.stdout, stderr: o.stderr, ...extra });
-    s.on('data', (m: { stream: string; data: Uint8Array }) => {
-      if (m.stream === 'stderr') process.stderr.write(m.data);
-      else process.stdout.write(m.data);
-    });
-    s.on('error', reject);
-    s.on('end', () => resolve());
-  });
-}
-
 /** docker attach: join a running container's stdio; its exit code, or 0 when detached. */
 export async function attachTo(ctx: Ctx, id: string, o: { tty: boolean; stdin: boolean; detachKeys: string; sigProxy: boolean }): Promise<number> {
   const api = ctx.api();

@@ -13,7 +13,9 @@ import { statusText } from '../container/status.js';
 import { parseTimeNs, rfc3339Nano } from '../container/record.js';
 import type { Engine } from '../engine.js';
 import { FailedPreconditionError, InvalidArgumentError, errorMessage } from '@berth/api/errdefs';
-import { readLogs } from '../logs/reader.js';
+import { readLogLines, readLogs } from '../logs/reader.js';
+import { LogTimes } from '../logs/log-time.js';
+import { toRuns } from '../logs/runs.js';
 import { containerJSON } from './inspect.js';
 import { big, fail, num, unary } from './handler.js';
 
@@ -234,12 +236,32 @@ async function logs(b: ContainersBackend, call: grpc.ServerWritableStream<LogsRe
       return true;
     }
   };
-  for await (const e of readLogs(c.LogPath, {
-    maxFiles, follow: r.follow, tail: r.tail ?? undefined, sinceNs: big(r.sinceNs), untilNs: big(r.untilNs), signal: ac.signal, done,
-  })) {
-    if ((e.stream === 'stdout' && !wantOut) || (e.stream === 'stderr' && !wantErr)) continue;
-    const data = r.timestamps ? Buffer.concat([Buffer.from(`${rfc3339Nano(e.timeNs)} `), e.data]) : e.data;
-    if (!call.write({ stream: e.stream, data, timeNs: e.timeNs.toString() })) await new Promise<void>((res) => call.once('drain', () => res()));
+  const opts = { maxFiles, follow: r.follow, tail: r.tail ?? undefined, sinceNs: big(r.sinceNs), untilNs: big(r.untilNs), signal: ac.signal, done };
+  // Back-pressure: the next block waits for the client (or for its going away).
+  const drained = (): Promise<void> => new Promise<void>((res) => {
+    if (ac.signal.aborted) return res();
+    const go = (): void => {
+      call.off('drain', go);
+      ac.signal.removeEventListener('abort', go);
+      res();
+    };
+    call.on('drain', go);
+    ac.signal.addEventListener('abort', go);
+  });
+  if (r.runs) {
+    // Many entries per message (a block of the file each), as the client asked.
+    const times = new LogTimes();
+    for await (const lines of readLogLines(c.LogPath, opts)) {
+      const runs = toRuns(lines, { stdout: wantOut, stderr: wantErr, timestamps: r.timestamps }, times);
+      if (runs.length && !call.write({ runs })) await drained();
+    }
+  } else {
+    // An older client: one entry per message.
+    for await (const e of readLogs(c.LogPath, opts)) {
+      if ((e.stream === 'stdout' && !wantOut) || (e.stream === 'stderr' && !wantErr)) continue;
+      const data = r.timestamps ? Buffer.concat([Buffer.from(`${rfc3339Nano(e.timeNs)} `), e.data]) : e.data;
+      if (!call.write({ stream: e.stream, data, timeNs: e.timeNs.toString() })) await drained();
+    }
   }
   call.end();
 }

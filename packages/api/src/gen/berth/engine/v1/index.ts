@@ -101,6 +101,12 @@ export type ILogsRequest = berth.engine.v1.ILogsRequest;
 export const LogsResponse = pkg.LogsResponse;
 export type LogsResponse = berth.engine.v1.LogsResponse;
 export type ILogsResponse = berth.engine.v1.ILogsResponse;
+/**
+ * Consecutive log entries of one stream.
+ */
+export const LogRun = pkg.LogRun;
+export type LogRun = berth.engine.v1.LogRun;
+export type ILogRun = berth.engine.v1.ILogRun;
 export const AttachStart = pkg.AttachStart;
 export type AttachStart = berth.engine.v1.AttachStart;
 export type IAttachStart = berth.engine.v1.IAttachStart;

@@ -2926,6 +2926,13 @@ export namespace berth {
 
                 /** The last n lines; absent: all. */
                 tail?: (number|null);
+
+                /**
+                 * The client takes LogsResponse.runs: many entries per message (a berthd that does not know
+                 * this field sends one entry per message, which such a client also takes). Without it, every
+                 * message is one entry in stream, data and time_ns, as older clients expect.
+                 */
+                runs?: (boolean|null);
             }
 
             /** Represents a LogsRequest. */
@@ -2960,6 +2967,13 @@ export namespace berth {
 
                 /** The last n lines; absent: all. */
                 public tail?: (number|null);
+
+                /**
+                 * The client takes LogsResponse.runs: many entries per message (a berthd that does not know
+                 * this field sends one entry per message, which such a client also takes). Without it, every
+                 * message is one entry in stream, data and time_ns, as older clients expect.
+                 */
+                public runs: boolean;
 
                 /**
                  * Creates a new LogsRequest instance using the specified properties.
@@ -3050,6 +3064,12 @@ export namespace berth {
 
                 /** LogsResponse timeNs */
                 timeNs?: (number|Long|null);
+
+                /**
+                 * When LogsRequest.runs: the next entries in order, consecutive entries of one stream joined
+                 * into one run (stream, data and time_ns above are then unset).
+                 */
+                runs?: (berth.engine.v1.ILogRun[]|null);
             }
 
             /** Represents a LogsResponse. */
@@ -3069,6 +3089,12 @@ export namespace berth {
 
                 /** LogsResponse timeNs. */
                 public timeNs: (number|Long);
+
+                /**
+                 * When LogsRequest.runs: the next entries in order, consecutive entries of one stream joined
+                 * into one run (stream, data and time_ns above are then unset).
+                 */
+                public runs: berth.engine.v1.ILogRun[];
 
                 /**
                  * Creates a new LogsResponse instance using the specified properties.
@@ -3142,6 +3168,115 @@ export namespace berth {
 
                 /**
                  * Gets the default type url for LogsResponse
+                 * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns The default type url
+                 */
+                public static getTypeUrl(typeUrlPrefix?: string): string;
+            }
+
+            /** Properties of a LogRun. */
+            interface ILogRun {
+
+                /** "stdout" or "stderr". */
+                stream?: (string|null);
+
+                /** The entries' bytes, one after the other (each timestamped if asked). */
+                data?: (Uint8Array|null);
+
+                /** The time of the run's last entry. */
+                lastTimeNs?: (number|Long|null);
+            }
+
+            /** Consecutive log entries of one stream. */
+            class LogRun implements ILogRun {
+
+                /**
+                 * Constructs a new LogRun.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: berth.engine.v1.ILogRun);
+
+                /** "stdout" or "stderr". */
+                public stream: string;
+
+                /** The entries' bytes, one after the other (each timestamped if asked). */
+                public data: Uint8Array;
+
+                /** The time of the run's last entry. */
+                public lastTimeNs: (number|Long);
+
+                /**
+                 * Creates a new LogRun instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns LogRun instance
+                 */
+                public static create(properties?: berth.engine.v1.ILogRun): berth.engine.v1.LogRun;
+
+                /**
+                 * Encodes the specified LogRun message. Does not implicitly {@link berth.engine.v1.LogRun.verify|verify} messages.
+                 * @param message LogRun message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                public static encode(message: berth.engine.v1.ILogRun, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified LogRun message, length delimited. Does not implicitly {@link berth.engine.v1.LogRun.verify|verify} messages.
+                 * @param message LogRun message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                public static encodeDelimited(message: berth.engine.v1.ILogRun, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a LogRun message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns LogRun
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): berth.engine.v1.LogRun;
+
+                /**
+                 * Decodes a LogRun message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns LogRun
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                public static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): berth.engine.v1.LogRun;
+
+                /**
+                 * Verifies a LogRun message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                public static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates a LogRun message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns LogRun
+                 */
+                public static fromObject(object: { [k: string]: any }): berth.engine.v1.LogRun;
+
+                /**
+                 * Creates a plain object from a LogRun message. Also converts values to other types if specified.
+                 * @param message LogRun
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                public static toObject(message: berth.engine.v1.LogRun, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this LogRun to JSON.
+                 * @returns JSON object
+                 */
+                public toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the default type url for LogRun
                  * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
                  * @returns The default type url
                  */

@@ -7688,6 +7688,9 @@ export const berth = $root.berth = (() => {
                  * @property {number|Long|null} [untilNs] LogsRequest untilNs
                  * @property {boolean|null} [timestamps] Prefix each line with its RFC 3339 nano time and a space, as `docker logs -t`.
                  * @property {number|null} [tail] The last n lines; absent: all.
+                 * @property {boolean|null} [runs] The client takes LogsResponse.runs: many entries per message (a berthd that does not know
+                 * this field sends one entry per message, which such a client also takes). Without it, every
+                 * message is one entry in stream, data and time_ns, as older clients expect.
                  */
 
                 /**
@@ -7769,6 +7772,16 @@ export const berth = $root.berth = (() => {
                  */
                 LogsRequest.prototype.tail = null;
 
+                /**
+                 * The client takes LogsResponse.runs: many entries per message (a berthd that does not know
+                 * this field sends one entry per message, which such a client also takes). Without it, every
+                 * message is one entry in stream, data and time_ns, as older clients expect.
+                 * @member {boolean} runs
+                 * @memberof berth.engine.v1.LogsRequest
+                 * @instance
+                 */
+                LogsRequest.prototype.runs = false;
+
                 // OneOf field names bound to virtual getters and setters
                 let $oneOfFields;
 
@@ -7822,6 +7835,8 @@ export const berth = $root.berth = (() => {
                         writer.uint32(/* id 7, wireType 0 =*/56).bool(message.timestamps);
                     if (message.tail != null && Object.hasOwnProperty.call(message, "tail"))
                         writer.uint32(/* id 8, wireType 0 =*/64).int32(message.tail);
+                    if (message.runs != null && Object.hasOwnProperty.call(message, "runs"))
+                        writer.uint32(/* id 9, wireType 0 =*/72).bool(message.runs);
                     return writer;
                 };
 
@@ -7904,6 +7919,10 @@ export const berth = $root.berth = (() => {
                                 message.tail = reader.int32();
                                 break;
                             }
+                        case 9: {
+                                message.runs = reader.bool();
+                                break;
+                            }
                         default:
                             reader.skipType(tag & 7, long);
                             break;
@@ -7975,6 +7994,9 @@ export const berth = $root.berth = (() => {
                         if (!$util.isInteger(message.tail))
                             return "tail: integer expected";
                     }
+                    if (message.runs != null && Object.hasOwnProperty.call(message, "runs"))
+                        if (typeof message.runs !== "boolean")
+                            return "runs: boolean expected";
                     return null;
                 };
 
@@ -8026,6 +8048,8 @@ export const berth = $root.berth = (() => {
                         message.timestamps = Boolean(object.timestamps);
                     if (object.tail != null)
                         message.tail = object.tail | 0;
+                    if (object.runs != null)
+                        message.runs = Boolean(object.runs);
                     return message;
                 };
 
@@ -8062,6 +8086,7 @@ export const berth = $root.berth = (() => {
                         } else
                             object.untilNs = options.longs === String ? "0" : typeof BigInt !== "undefined" && options.longs === BigInt ? BigInt("0") : 0;
                         object.timestamps = false;
+                        object.runs = false;
                     }
                     if (message.id != null && Object.hasOwnProperty.call(message, "id"))
                         object.id = message.id;
@@ -8092,6 +8117,8 @@ export const berth = $root.berth = (() => {
                         if (options.oneofs)
                             object._tail = "tail";
                     }
+                    if (message.runs != null && Object.hasOwnProperty.call(message, "runs"))
+                        object.runs = message.runs;
                     return object;
                 };
 
@@ -8133,6 +8160,8 @@ export const berth = $root.berth = (() => {
                  * @property {string|null} [stream] "stdout" or "stderr".
                  * @property {Uint8Array|null} [data] The bytes of one log entry (a line with its newline, or a partial piece), timestamped if asked.
                  * @property {number|Long|null} [timeNs] LogsResponse timeNs
+                 * @property {Array.<berth.engine.v1.ILogRun>|null} [runs] When LogsRequest.runs: the next entries in order, consecutive entries of one stream joined
+                 * into one run (stream, data and time_ns above are then unset).
                  */
 
                 /**
@@ -8144,6 +8173,7 @@ export const berth = $root.berth = (() => {
                  * @param {berth.engine.v1.ILogsResponse=} [properties] Properties to set
                  */
                 function LogsResponse(properties) {
+                    this.runs = [];
                     if (properties)
                         for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
                             if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -8173,6 +8203,15 @@ export const berth = $root.berth = (() => {
                  * @instance
                  */
                 LogsResponse.prototype.timeNs = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+                /**
+                 * When LogsRequest.runs: the next entries in order, consecutive entries of one stream joined
+                 * into one run (stream, data and time_ns above are then unset).
+                 * @member {Array.<berth.engine.v1.ILogRun>} runs
+                 * @memberof berth.engine.v1.LogsResponse
+                 * @instance
+                 */
+                LogsResponse.prototype.runs = $util.emptyArray;
 
                 /**
                  * Creates a new LogsResponse instance using the specified properties.
@@ -8208,6 +8247,9 @@ export const berth = $root.berth = (() => {
                         writer.uint32(/* id 2, wireType 2 =*/18).bytes(message.data);
                     if (message.timeNs != null && Object.hasOwnProperty.call(message, "timeNs"))
                         writer.uint32(/* id 3, wireType 0 =*/24).int64(message.timeNs);
+                    if (message.runs != null && message.runs.length)
+                        for (let i = 0; i < message.runs.length; ++i)
+                            $root.berth.engine.v1.LogRun.encode(message.runs[i], writer.uint32(/* id 4, wireType 2 =*/34).fork(), q + 1).ldelim();
                     return writer;
                 };
 
@@ -8270,6 +8312,12 @@ export const berth = $root.berth = (() => {
                                 message.timeNs = reader.int64();
                                 break;
                             }
+                        case 4: {
+                                if (!(message.runs && message.runs.length))
+                                    message.runs = [];
+                                message.runs.push($root.berth.engine.v1.LogRun.decode(reader, reader.uint32(), undefined, long + 1));
+                                break;
+                            }
                         default:
                             reader.skipType(tag & 7, long);
                             break;
@@ -8323,6 +8371,15 @@ export const berth = $root.berth = (() => {
                     if (message.timeNs != null && Object.hasOwnProperty.call(message, "timeNs"))
                         if (!$util.isInteger(message.timeNs) && !(message.timeNs && $util.isInteger(message.timeNs.low) && $util.isInteger(message.timeNs.high)))
                             return "timeNs: integer|Long expected";
+                    if (message.runs != null && Object.hasOwnProperty.call(message, "runs")) {
+                        if (!Array.isArray(message.runs))
+                            return "runs: array expected";
+                        for (let i = 0; i < message.runs.length; ++i) {
+                            let error = $root.berth.engine.v1.LogRun.verify(message.runs[i], long + 1);
+                            if (error)
+                                return "runs." + error;
+                        }
+                    }
                     return null;
                 };
 
@@ -8360,6 +8417,16 @@ export const berth = $root.berth = (() => {
                             message.timeNs = object.timeNs;
                         else if (typeof object.timeNs === "object")
                             message.timeNs = new $util.LongBits(object.timeNs.low >>> 0, object.timeNs.high >>> 0).toNumber();
+                    if (object.runs) {
+                        if (!Array.isArray(object.runs))
+                            throw TypeError(".berth.engine.v1.LogsResponse.runs: array expected");
+                        message.runs = [];
+                        for (let i = 0; i < object.runs.length; ++i) {
+                            if (!$util.isObject(object.runs[i]))
+                                throw TypeError(".berth.engine.v1.LogsResponse.runs: object expected");
+                            message.runs[i] = $root.berth.engine.v1.LogRun.fromObject(object.runs[i], long + 1);
+                        }
+                    }
                     return message;
                 };
 
@@ -8380,6 +8447,8 @@ export const berth = $root.berth = (() => {
                     if (q > $util.recursionLimit)
                         throw Error("max depth exceeded");
                     let object = {};
+                    if (options.arrays || options.defaults)
+                        object.runs = [];
                     if (options.defaults) {
                         object.stream = "";
                         if (options.bytes === String)
@@ -8406,6 +8475,11 @@ export const berth = $root.berth = (() => {
                             object.timeNs = options.longs === String ? String(message.timeNs) : message.timeNs;
                         else
                             object.timeNs = options.longs === String ? $util.Long.prototype.toString.call(message.timeNs) : options.longs === Number ? new $util.LongBits(message.timeNs.low >>> 0, message.timeNs.high >>> 0).toNumber() : message.timeNs;
+                    if (message.runs && message.runs.length) {
+                        object.runs = [];
+                        for (let j = 0; j < message.runs.length; ++j)
+                            object.runs[j] = $root.berth.engine.v1.LogRun.toObject(message.runs[j], options, q + 1);
+                    }
                     return object;
                 };
 
@@ -8436,6 +8510,320 @@ export const berth = $root.berth = (() => {
                 };
 
                 return LogsResponse;
+            })();
+
+            v1.LogRun = (function() {
+
+                /**
+                 * Properties of a LogRun.
+                 * @memberof berth.engine.v1
+                 * @interface ILogRun
+                 * @property {string|null} [stream] "stdout" or "stderr".
+                 * @property {Uint8Array|null} [data] The entries' bytes, one after the other (each timestamped if asked).
+                 * @property {number|Long|null} [lastTimeNs] The time of the run's last entry.
+                 */
+
+                /**
+                 * Constructs a new LogRun.
+                 * @memberof berth.engine.v1
+                 * @classdesc Consecutive log entries of one stream.
+                 * @implements ILogRun
+                 * @constructor
+                 * @param {berth.engine.v1.ILogRun=} [properties] Properties to set
+                 */
+                function LogRun(properties) {
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                /**
+                 * "stdout" or "stderr".
+                 * @member {string} stream
+                 * @memberof berth.engine.v1.LogRun
+                 * @instance
+                 */
+                LogRun.prototype.stream = "";
+
+                /**
+                 * The entries' bytes, one after the other (each timestamped if asked).
+                 * @member {Uint8Array} data
+                 * @memberof berth.engine.v1.LogRun
+                 * @instance
+                 */
+                LogRun.prototype.data = $util.newBuffer([]);
+
+                /**
+                 * The time of the run's last entry.
+                 * @member {number|Long} lastTimeNs
+                 * @memberof berth.engine.v1.LogRun
+                 * @instance
+                 */
+                LogRun.prototype.lastTimeNs = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+                /**
+                 * Creates a new LogRun instance using the specified properties.
+                 * @function create
+                 * @memberof berth.engine.v1.LogRun
+                 * @static
+                 * @param {berth.engine.v1.ILogRun=} [properties] Properties to set
+                 * @returns {berth.engine.v1.LogRun} LogRun instance
+                 */
+                LogRun.create = function create(properties) {
+                    return new LogRun(properties);
+                };
+
+                /**
+                 * Encodes the specified LogRun message. Does not implicitly {@link berth.engine.v1.LogRun.verify|verify} messages.
+                 * @function encode
+                 * @memberof berth.engine.v1.LogRun
+                 * @static
+                 * @param {berth.engine.v1.ILogRun} message LogRun message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                LogRun.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    if (message.stream != null && Object.hasOwnProperty.call(message, "stream"))
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.stream);
+                    if (message.data != null && Object.hasOwnProperty.call(message, "data"))
+                        writer.uint32(/* id 2, wireType 2 =*/18).bytes(message.data);
+                    if (message.lastTimeNs != null && Object.hasOwnProperty.call(message, "lastTimeNs"))
+                        writer.uint32(/* id 3, wireType 0 =*/24).int64(message.lastTimeNs);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified LogRun message, length delimited. Does not implicitly {@link berth.engine.v1.LogRun.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof berth.engine.v1.LogRun
+                 * @static
+                 * @param {berth.engine.v1.ILogRun} message LogRun message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                LogRun.encodeDelimited = function encodeDelimited(message, writer) {
+                    return this.encode(message, writer && writer.len ? writer.fork() : writer).ldelim();
+                };
+
+                /**
+                 * Decodes a LogRun message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof berth.engine.v1.LogRun
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {berth.engine.v1.LogRun} LogRun
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                LogRun.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.berth.engine.v1.LogRun();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        case 1: {
+                                message.stream = reader.string();
+                                break;
+                            }
+                        case 2: {
+                                message.data = reader.bytes();
+                                break;
+                            }
+                        case 3: {
+                                message.lastTimeNs = reader.int64();
+                                break;
+                            }
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                /**
+                 * Decodes a LogRun message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof berth.engine.v1.LogRun
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {berth.engine.v1.LogRun} LogRun
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                LogRun.decodeDelimited = function decodeDelimited(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.uint32());
+                };
+
+                /**
+                 * Verifies a LogRun message.
+                 * @function verify
+                 * @memberof berth.engine.v1.LogRun
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                LogRun.verify = function verify(message, long) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $util.recursionLimit)
+                        return "maximum nesting depth exceeded";
+                    if (message.stream != null && Object.hasOwnProperty.call(message, "stream"))
+                        if (!$util.isString(message.stream))
+                            return "stream: string expected";
+                    if (message.data != null && Object.hasOwnProperty.call(message, "data"))
+                        if (!(message.data && typeof message.data.length === "number" || $util.isString(message.data)))
+                            return "data: buffer expected";
+                    if (message.lastTimeNs != null && Object.hasOwnProperty.call(message, "lastTimeNs"))
+                        if (!$util.isInteger(message.lastTimeNs) && !(message.lastTimeNs && $util.isInteger(message.lastTimeNs.low) && $util.isInteger(message.lastTimeNs.high)))
+                            return "lastTimeNs: integer|Long expected";
+                    return null;
+                };
+
+                /**
+                 * Creates a LogRun message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof berth.engine.v1.LogRun
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {berth.engine.v1.LogRun} LogRun
+                 */
+                LogRun.fromObject = function fromObject(object, long) {
+                    if (object instanceof $root.berth.engine.v1.LogRun)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw TypeError(".berth.engine.v1.LogRun: object expected");
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $util.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let message = new $root.berth.engine.v1.LogRun();
+                    if (object.stream != null)
+                        message.stream = String(object.stream);
+                    if (object.data != null)
+                        if (typeof object.data === "string")
+                            $util.base64.decode(object.data, message.data = $util.newBuffer($util.base64.length(object.data)), 0);
+                        else if (object.data.length >= 0)
+                            message.data = object.data;
+                    if (object.lastTimeNs != null)
+                        if ($util.Long)
+                            message.lastTimeNs = $util.Long.fromValue(object.lastTimeNs, false);
+                        else if (typeof object.lastTimeNs === "string")
+                            message.lastTimeNs = parseInt(object.lastTimeNs, 10);
+                        else if (typeof object.lastTimeNs === "number")
+                            message.lastTimeNs = object.lastTimeNs;
+                        else if (typeof object.lastTimeNs === "object")
+                            message.lastTimeNs = new $util.LongBits(object.lastTimeNs.low >>> 0, object.lastTimeNs.high >>> 0).toNumber();
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from a LogRun message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof berth.engine.v1.LogRun
+                 * @static
+                 * @param {berth.engine.v1.LogRun} message LogRun
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                LogRun.toObject = function toObject(message, options, q) {
+                    if (!options)
+                        options = {};
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults) {
+                        object.stream = "";
+                        if (options.bytes === String)
+                            object.data = "";
+                        else {
+                            object.data = [];
+                            if (options.bytes !== Array)
+                                object.data = $util.newBuffer(object.data);
+                        }
+                        if ($util.Long) {
+                            let long = new $util.Long(0, 0, false);
+                            object.lastTimeNs = options.longs === String ? long.toString() : options.longs === Number ? long.toNumber() : typeof BigInt !== "undefined" && options.longs === BigInt ? long.toBigInt() : long;
+                        } else
+                            object.lastTimeNs = options.longs === String ? "0" : typeof BigInt !== "undefined" && options.longs === BigInt ? BigInt("0") : 0;
+                    }
+                    if (message.stream != null && Object.hasOwnProperty.call(message, "stream"))
+                        object.stream = message.stream;
+                    if (message.data != null && Object.hasOwnProperty.call(message, "data"))
+                        object.data = options.bytes === String ? $util.base64.encode(message.data, 0, message.data.length) : options.bytes === Array ? Array.prototype.slice.call(message.data) : message.data;
+                    if (message.lastTimeNs != null && Object.hasOwnProperty.call(message, "lastTimeNs"))
+                        if (typeof BigInt !== "undefined" && options.longs === BigInt)
+                            object.lastTimeNs = typeof message.lastTimeNs === "number" ? BigInt(message.lastTimeNs) : $util.Long.fromBits(message.lastTimeNs.low >>> 0, message.lastTimeNs.high >>> 0, false).toBigInt();
+                        else if (typeof message.lastTimeNs === "number")
+                            object.lastTimeNs = options.longs === String ? String(message.lastTimeNs) : message.lastTimeNs;
+                        else
+                            object.lastTimeNs = options.longs === String ? $util.Long.prototype.toString.call(message.lastTimeNs) : options.longs === Number ? new $util.LongBits(message.lastTimeNs.low >>> 0, message.lastTimeNs.high >>> 0).toNumber() : message.lastTimeNs;
+                    return object;
+                };
+
+                /**
+                 * Converts this LogRun to JSON.
+                 * @function toJSON
+                 * @memberof berth.engine.v1.LogRun
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                LogRun.prototype.toJSON = function toJSON() {
+                    return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the default type url for LogRun
+                 * @function getTypeUrl
+                 * @memberof berth.engine.v1.LogRun
+                 * @static
+                 * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns {string} The default type url
+                 */
+                LogRun.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                    if (typeUrlPrefix === undefined) {
+                        typeUrlPrefix = "type.googleapis.com";
+                    }
+                    return typeUrlPrefix + "/berth.engine.v1.LogRun";
+                };
+
+                return LogRun;
             })();
 
             v1.AttachStart = (function() {

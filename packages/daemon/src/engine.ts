@@ -7,12 +7,14 @@
  */
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import type { Envelope } from '@berth/api/berth/events/v1';
 import type { IContainerConfig, IHostConfig, IResources, IRestartPolicy } from '@berth/api/berth/engine/v1';
+import type { IContainer } from '@berth/api/berth/containers/v1';
+import type { IMount } from '@berth/api/berth/snapshots/v1';
 import { Status, type AttachResponse as TasksAttachResponse, type IAttachRequest as TasksAttachRequest, type IProcess as Process } from '@berth/api/berth/tasks/v1';
 import { loadAddon } from '@berth/runc';
 import { configFromRequest, hostConfigFromRequest, resourcesFromRequest } from './config/from-request.js';
@@ -27,11 +29,11 @@ import { freshState, nowNs, parseTimeNs, rfc3339Nano, type ContainerRecord } fro
 import {
   AlreadyExistsError, BerthError, FailedPreconditionError, InvalidArgumentError, NotFoundError, errorMessage, isFailedPrecondition, isNotFound,
 } from '@berth/api/errdefs';
-import { ImageStore } from './images/store.js';
+import { ImageStore, containerdImageName } from './images/store.js';
 import type { Logger } from './log.js';
 import { capabilities, buildSpec, logRotation } from './oci/spec.js';
 import { IllegalTransitionError, initialState, parsePolicy, transition, type RestartEvent } from './restart/policy.js';
-import { mountOverlay, unmountOverlay } from './rootfs/overlay.js';
+import { mountSnapshot, overlayDirs, unmountOverlay } from './rootfs/overlay.js';
 import type { EventRecord, Store } from './store/db.js';
 
 export interface EngineOptions {
@@ -110,7 +112,7 @@ export class Engine {
   private closed = false;
 
   constructor(readonly o: EngineOptions) {
-    this.images = new ImageStore(o.store, o.root);
+    this.images = new ImageStore(o.store, o.containerd);
     this.changes.setMaxListeners(0);
     this.events.setMaxListeners(0);
   }
@@ -172,7 +174,13 @@ export class Engine {
 
   // ---- create -------------------------------------------------------------------------------
 
-  create(name: string, reqConfig: IContainerConfig, reqHost: IHostConfig | null | undefined): { id: string; warnings: string[] } {
+  /**
+   * Records the container, then makes its writable layer (Docker makes it at create): the
+   * snapshot `<id>` on the image's top layer, held by berth-containerd's container record (image
+   * and snapshot key) so no GC takes it. Recorded first, so a crash in between leaves a record
+   * whose snapshot the start makes (rootSnapshot), never a snapshot no one knows.
+   */
+  async create(name: string, reqConfig: IContainerConfig, reqHost: IHostConfig | null | undefined): Promise<{ id: string; warnings: string[] }> {
     const userConfig = configFromRequest(reqConfig);
     const hostConfig = hostConfigFromRequest(reqHost);
     hostConfig.ConsoleSize = [num(reqConfig.consoleRows), num(reqConfig.consoleCols)];
@@ -209,12 +217,8 @@ export class Engine {
       HostConfig: hostConfig,
       restart: initialState(parsePolicy(hostConfig.RestartPolicy.Name === 'on-failure' && hostConfig.RestartPolicy.MaximumRetryCount
         ? `on-failure:${hostConfig.RestartPolicy.MaximumRetryCount}` : hostConfig.RestartPolicy.Name)),
-      rootfs: {
-        lower: image.rootfsDir,
-        upper: join(dir, 'upper'),
-        work: join(dir, 'work'),
-        merged: join(this.o.state, 'containers', id, 'rootfs'),
-      },
+      // lower/upper/work: the snapshot's overlay directories (inspect's GraphDriver), set below.
+      rootfs: { lower: '', upper: '', work: '', merged: join(this.o.state, 'containers', id, 'rootfs') },
     };
     mkdirSync(dir, { recursive: true, mode: 0o710 });
     try {
@@ -223,6 +227,17 @@ export class Engine {
         this.save(rec);
       });
     } catch (e) {
+      rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
+    try {
+      const mounts = await this.prepareRoot(rec, image.chainId);
+      rec.rootfs = { ...rec.rootfs, ...overlayDirs(mounts) };
+      this.save(rec);
+    } catch (e) {
+      await this.ctd.call(this.ctd.containers, (x) => x.delete, { namespace: NAMESPACE, id }).catch(() => undefined);
+      await this.ctd.call(this.ctd.snapshots, (x) => x.remove, { key: id }).catch(() => undefined);
+      this.store.deleteContainer(id);
       rmSync(dir, { recursive: true, force: true });
       throw e;
     }
@@ -404,9 +419,57 @@ export class Engine {
     };
   }
 
+  /**
+   * The container's snapshot `<id>` prepared on `parent` (the image's top layer) and its record in
+   * berth-containerd made, under a lease until the record holds the snapshot.
+   */
+  private async prepareRoot(c: ContainerRecord, parent: string): Promise<IMount[]> {
+    const ctd = this.ctd;
+    const lease = (await ctd.call(ctd.leases, (x) => x.create, { labels: { 'containerd.io/gc.expire': new Date(Date.now() + 600_000).toISOString() } })).lease!.id;
+    try {
+      await ctd.call(ctd.leases, (x) => x.addResource, { id: lease, resource: { type: 'snapshots', id: c.Id } });
+      const { mounts } = await ctd.call(ctd.snapshots, (x) => x.prepare, { key: c.Id, parent, labels: { 'berth.io/container': c.Id } });
+      const container = this.ctdContainer(c, Buffer.alloc(0));
+      try {
+        await ctd.call(ctd.containers, (x) => x.create, { namespace: NAMESPACE, container });
+      } catch (e) {
+        if (!(e instanceof AlreadyExistsError)) throw e;
+        await ctd.call(ctd.containers, (x) => x.update, { namespace: NAMESPACE, container, updateMask: ['image', 'rootfs', 'snapshotter', 'snapshot_key'] });
+      }
+      return mounts;
+    } finally {
+      await ctd.call(ctd.leases, (x) => x.delete, { id: lease }).catch(() => undefined);
+    }
+  }
+
+  /**
+   * The mounts of the container's snapshot; made again on its image when it is missing (a
+   * container recorded before its snapshot was made, or berth-containerd's storage lost).
+   */
+  private async rootSnapshot(c: ContainerRecord): Promise<IMount[]> {
+    try {
+      return (await this.ctd.call(this.ctd.snapshots, (x) => x.mounts, { key: c.Id })).mounts;
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+    const image = this.store.images().find((i) => i.Id === c.Image);
+    if (!image?.chainId) throw new NotFoundError(`image ${c.Image} of container ${c.Name.slice(1)} is gone`);
+    return this.prepareRoot(c, image.chainId);
+  }
+
+  /** berth-containerd's record of the container: a rootfs directory (berthd mounts it) over its snapshot. */
+  private ctdContainer(c: ContainerRecord, specJson: Buffer): IContainer {
+    const runtime = c.HostConfig.Runtime === 'berth-runc' || !c.HostConfig.Runtime
+      ? { name: 'berth-runc', path: '', args: [] }
+      : { name: c.HostConfig.Runtime.split('/').pop()!, path: c.HostConfig.Runtime, args: [] };
+    return {
+      id: c.Id, image: containerdImageName(c.Image), runtime, specJson, rootfs: c.rootfs.merged,
+      snapshotter: 'overlayfs', snapshotKey: c.Id, labels: { 'berth.name': c.Name.slice(1) },
+    };
+  }
+
   private async createTask(c: ContainerRecord): Promise<void> {
-    if (!existsSync(c.rootfs.lower)) throw new NotFoundError(`image ${c.Image} of container ${c.Name.slice(1)} is gone`);
-    await mountOverlay(c.rootfs);
+    await mountSnapshot(await this.rootSnapshot(c), c.rootfs.merged);
     writeEtcFiles(c.Config, c.HostConfig, { hostname: c.HostnamePath, hosts: c.HostsPath, resolv: c.ResolvConfPath });
     const user = resolveUserInRoot(c.rootfs.merged, c.Config.User, c.HostConfig.GroupAdd ?? []);
     if (c.Config.WorkingDir) mkdirInRoot(c.rootfs.merged, c.Config.WorkingDir);
@@ -416,13 +479,7 @@ export class Engine {
       hostnamePath: c.HostnamePath, hostsPath: c.HostsPath, resolvConfPath: c.ResolvConfPath,
       initBinary: this.o.initBinary, cgroupsPath: `/berth-${c.Id}`,
     });
-    const runtime = c.HostConfig.Runtime === 'berth-runc' || !c.HostConfig.Runtime
-      ? { name: 'berth-runc', path: '', args: [] }
-      : { name: c.HostConfig.Runtime.split('/').pop()!, path: c.HostConfig.Runtime, args: [] };
-    const container = {
-      id: c.Id, image: c.Config.Image, runtime, specJson: Buffer.from(JSON.stringify(spec)), rootfs: c.rootfs.merged,
-      labels: { 'berth.name': c.Name.slice(1) },
-    };
+    const container = this.ctdContainer(c, Buffer.from(JSON.stringify(spec)));
     try {
       await this.ctd.call(this.ctd.containers, (x) => x.get, { namespace: NAMESPACE, id: c.Id });
       await this.ctdDeleteTask(c.Id);
@@ -636,10 +693,14 @@ export class Engine {
     c.State = { ...c.State, Status: 'removing' };
     this.save(c);
     await this.ctdDeleteTask(c.Id);
+    await unmountOverlay(c.rootfs.merged);
+    // The record first: berth-containerd refuses to remove a snapshot a container holds.
     await this.ctd.call(this.ctd.containers, (x) => x.delete, { namespace: NAMESPACE, id: c.Id }).catch((e: unknown) => {
       if (!isNotFound(e)) throw e;
     });
-    await unmountOverlay(c.rootfs.merged);
+    await this.ctd.call(this.ctd.snapshots, (x) => x.remove, { key: c.Id }).catch((e: unknown) => {
+      if (!isNotFound(e)) throw e;
+    });
     rmSync(join(this.o.state, 'containers', c.Id), { recursive: true, force: true });
     rmSync(join(this.o.root, 'containers', c.Id), { recursive: true, force: true });
     this.store.deleteContainer(c.Id);

@@ -1,8 +1,8 @@
-/** An image as berthd records it: Docker's image inspect fields. */
+/** An image as berthd records it: Docker's image inspect fields, and where berth-containerd keeps it. */
 import type { ImageConfig } from '../config/docker-types.js';
 
 export interface ImageRecord {
-  /** "sha256:<hex of the config JSON>". */
+  /** "sha256:<hex of the config JSON>" (the config blob's digest, as Docker's image ID). */
   Id: string;
   Created: string;
   Comment: string;
@@ -11,6 +11,10 @@ export interface ImageRecord {
   Size: number;
   Config: ImageConfig;
   RootFS: { Type: 'layers'; Layers: string[] };
-  /** berthd's: the unpacked root (the overlay's lower dir). */
+  /** The top layer's committed snapshot in berth-containerd (its chain ID): a container's parent. */
+  chainId: string;
+  /** The manifest's digest: the target of the image record in berth-containerd. */
+  manifest: string;
+  /** The top layer's directory in berth-containerd's snapshotter (inspect's GraphDriver). */
   rootfsDir: string;
 }

@@ -50,8 +50,8 @@ export function imagesService(b: ImagesBackend): ImagesServer {
       b.emit('image', 'tag', b.images.resolve(r.target).Id, { name: r.target });
       return {};
     }),
-    remove: unary((r) => {
-      const res = b.images.remove(r.name, r.force, (id) => b.imageUsers(id));
+    remove: unary(async (r) => {
+      const res = await b.images.remove(r.name, r.force, (id) => b.imageUsers(id));
       for (const t of res.untagged) b.emit('image', 'untag', t, { name: t });
       for (const d of res.deleted) b.emit('image', 'delete', d, {});
       return res;

@@ -12,6 +12,8 @@
 //   figures (a Node heap shrinks only then). Each run reads the figures again (the containers
 //   stay idle); the median is printed. At ×1 the daemon's growth is below the noise of its
 //   garbage collector (a Node daemon's idle PSS wanders by ±2 MiB); ×50 is the figure to read.
+// - Tasks.Create with a spare shim claimed against a shim started cold (--shim-spares 0), both
+//   berth-containerd, interleaved.
 // - create → started task: berth's Containers.Create + Tasks.Create + Tasks.Start through its
 //   gRPC API, timed in this process; and `berth-ctr run -d`. Docker's side is Debian's `ctr run
 //   -d --runtime io.containerd.runc.v2 --rootfs` against the private dockerd's containerd (a CLI
@@ -393,6 +395,57 @@ function createToStart(name, berthRun, extraPeers = []) {
   };
 }
 
+/**
+ * Tasks.Create alone (the shim's start, Connect and the runtime's create), timed in this process:
+ * on a berth-containerd with a spare shim ready (its default, --shim-spares 1) against one that
+ * starts each shim cold (--shim-spares 0). Untimed around it: the container record, waiting for
+ * the spare (it is replaced in the background after each claim), and the task's removal.
+ */
+function spareVsCold() {
+  const state = {};
+  const createOnce = async (d, spare) => {
+    const s = state.s;
+    const id = uid(spare ? 'spare' : 'cold');
+    await d.call('containers', 'create', { container: { id, runtime: { name: 'berth-runc' }, specJson: s.spec(id, ['sleep', '100000']), rootfs: state.rootfs } });
+    const dir = join(d.roots.state, 'spare');
+    for (let i = 0; spare && i < 500 && !(existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.sock'))); i++) await sleep(10);
+    const start = process.hrtime.bigint();
+    await d.call('tasks', 'create', { containerId: id });
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    await d.call('tasks', 'delete', { containerId: id, force: true });
+    await d.call('containers', 'delete', { id });
+    return { value: ms };
+  };
+  return {
+    name: 'Tasks.Create (berth: a spare shim claimed)',
+    unit: 'ms',
+    async setup() {
+      const s = await support();
+      await begin(s, state);
+      state.s = s;
+      state.rootfs = s.testRootfs();
+      state.warm = await startBerth(s);
+      process.env.BERTH_SHIM_SPARES = '0';
+      try {
+        state.cold = await startBerth(s);
+      } finally {
+        delete process.env.BERTH_SHIM_SPARES;
+      }
+    },
+    async teardown() {
+      const s = await support();
+      try {
+        for (const d of [state.warm, state.cold]) await stopBerth(d).catch((e) => process.stderr.write(`\nbench: berth teardown: ${e.message}\n`));
+      } finally {
+        await end(s, state);
+      }
+    },
+    berth: () => createOnce(state.warm, true),
+    peers: [{ name: 'berth, shim started cold (--shim-spares 0)', available: () => true, run: () => createOnce(state.cold, false) }],
+    summary: () => (state.left ? `LEFT BEHIND: ${state.left}` : undefined),
+  };
+}
+
 export const workloads = [
   idleMemory(1),
   idleMemory(50),
@@ -406,4 +459,5 @@ export const workloads = [
   createToStart('create → started task (berth: berth-ctr run -d)', (state) => [
     process.execPath, state.s.ctrBin, '--address', state.berth.socket, 'run', '-d', '--rootfs', state.rootfs, uid('cli'), 'sleep', '100000',
   ]),
+  spareVsCold(),
 ];

@@ -41,8 +41,11 @@ const program = new Command('berth-containerd')
   .option('--log-level <level>', 'debug, info, warn or error', 'info')
   .option('--shim <path>', 'the berth-shim bundle to start per task', process.env.BERTH_SHIM ?? defaultShim())
   .option('--shim-debug', 'start shims with --debug')
-  .action(async (o: { root: string; state: string; address?: string; logLevel: string; shim: string; shimDebug?: boolean }) => {
+  .option('--shim-spares <n>', 'idle shims kept started for the next task creates (0: start each cold)', process.env.BERTH_SHIM_SPARES ?? '1')
+  .action(async (o: { root: string; state: string; address?: string; logLevel: string; shim: string; shimDebug?: boolean; shimSpares: string }) => {
     if (!isLevel(o.logLevel)) throw new Error(`--log-level ${o.logLevel}: one of debug, info, warn, error`);
+    const shimSpares = Number(o.shimSpares);
+    if (!Number.isInteger(shimSpares) || shimSpares < 0 || shimSpares > 64) throw new Error(`--shim-spares ${o.shimSpares}: a whole number from 0 to 64`);
     const log = new Logger(o.logLevel);
     const root = resolve(o.root);
     const state = resolve(o.state);
@@ -57,10 +60,10 @@ const program = new Command('berth-containerd')
       if (alive) throw new Error(`another berth-containerd (pid ${pid}) serves ${state}; stop it first`);
     }
     if (!existsSync(o.shim)) log.warn('berth-shim not found; tasks cannot start', { shim: o.shim });
-    const daemon = await startDaemon({ root, state, address, launcher: new ProcessShimLauncher(o.shim, process.env.BERTH_RUNC ?? defaultBerthRunc()), log, version: pkg.version, shimDebug: o.shimDebug });
+    const daemon = await startDaemon({ root, state, address, launcher: new ProcessShimLauncher(o.shim, process.env.BERTH_RUNC ?? defaultBerthRunc()), log, version: pkg.version, shimDebug: o.shimDebug, shimSpares });
     writeFileSync(pidFile, `${process.pid}\n`);
     const stop = (sig: string): void => {
-      log.info('stopping (shims keep running)', { signal: sig });
+      log.info('stopping (shims keep running; spare shims are retired)', { signal: sig });
       void daemon.stop().finally(() => {
         rmSync(pidFile, { force: true });
         process.exit(0);

@@ -19,7 +19,8 @@ import { unixAddress } from '@berth/api';
 import { Exchange } from './events/exchange.js';
 import { Logger } from './log.js';
 import { MetadataStore } from './metadata/db.js';
-import type { ShimLauncher } from './runtime/launcher.js';
+import type { ShimLauncher, SpareLauncher } from './runtime/launcher.js';
+import { SparePool } from './runtime/spares.js';
 import { TaskManager } from './runtime/task-manager.js';
 import { containersService } from './services/containers.js';
 import { eventsService } from './services/events.js';
@@ -47,6 +48,8 @@ export interface DaemonOptions {
   log?: Logger;
   version?: string;
   shimDebug?: boolean;
+  /** Spare shims to keep ready (`--shim-spares`); needs a launcher that starts spares. Default 0. */
+  shimSpares?: number;
 }
 
 export interface Daemon {
@@ -95,12 +98,19 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       (e: unknown) => log.warn('gc failed', { why, error: errorMessage(e) }),
     );
   };
+  const launcher = o.launcher as ShimLauncher & Partial<SpareLauncher>;
+  const spares = o.shimSpares && launcher.startSpare
+    ? new SparePool({ dir: join(o.state, 'spare'), count: o.shimSpares, launcher: launcher as SpareLauncher, log })
+    : undefined;
   const tasks = new TaskManager(store, exchange, {
-    state: o.state, launcher: o.launcher, log, shimDebug: o.shimDebug,
+    state: o.state, launcher: o.launcher, log, shimDebug: o.shimDebug, spares,
     rootfs: { mount: async (ns, c, target) => void (await storage.mountContainer(ns, c.image, c.snapshotKey, target)) },
   });
   // Re-find the shims before serving, so the first List already tells the truth.
   await tasks.recover();
+  // Spares of an earlier berth-containerd (maybe an older build) go; ours start in the background.
+  if (spares) await spares.init();
+  else rmSync(join(o.state, 'spare'), { recursive: true, force: true }); // a spare retires when its socket goes
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
   const version: VersionServer = {
     get: unary(() => ({ program: 'berth-containerd', version: o.version ?? '0.0.0', apiVersions: API_VERSIONS, gitCommit: '', os: process.platform, arch: process.arch })),
@@ -144,6 +154,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     store, storage, exchange, tasks, server, address: o.address,
     async stop() {
       tasks.close();
+      await spares?.stop();
       await new Promise<void>((r) => server.tryShutdown(() => r()));
       server.forceShutdown();
       await storage.idle();

@@ -8,8 +8,8 @@ import { TaskClient } from '@berth/api/berth/shim/v1';
 import { unixAddress } from '@berth/api';
 import { fromServiceError } from '@berth/api/errdefs';
 
-/** The shim protocol this berth-containerd speaks. */
-export const SHIM_PROTOCOL = 1;
+/** The shim protocol this berth-containerd speaks (2: Attach's `attached`, spares). */
+export const SHIM_PROTOCOL = 2;
 
 type Unary<Req, Res> = (req: Req, md: grpc.Metadata, opts: Partial<grpc.CallOptions>, cb: grpc.requestCallback<Res>) => grpc.ClientUnaryCall;
 
@@ -20,6 +20,8 @@ export function ready(): grpc.Metadata {
 
 export class ShimConnection {
   readonly client: TaskClient;
+  /** The shim's protocol, from its Connect answer (1 until then). */
+  protocol = 1;
 
   constructor(readonly socket: string) {
     this.client = new TaskClient(unixAddress(socket), grpc.credentials.createInsecure(), {

@@ -35,6 +35,7 @@ import {
 import { isMountPoint, unmountAll } from '../snapshots/mount.js';
 import { SHIM_PROTOCOL, ShimConnection, ready } from './shim-client.js';
 import { shimSocketPath, type ShimLauncher } from './launcher.js';
+import type { SparePool } from './spares.js';
 
 /** The reason given for a task whose shim is gone without an exit record. */
 export const SHIM_DIED = 'shim died; container state unknown';
@@ -89,6 +90,8 @@ export interface TaskManagerOptions {
   launcher: ShimLauncher;
   log: Logger;
   shimDebug?: boolean;
+  /** Spare shims to claim at create instead of starting one (packages/containerd/README.md). */
+  spares?: SparePool;
   /** How long to wait for a new shim to answer. */
   shimStartTimeoutMs?: number;
 }
@@ -113,14 +116,14 @@ export class TaskManager {
     const tasks = this.store.listTasks();
     await Promise.all(tasks.map(async (t) => {
       const procs = this.store.listProcesses(t.namespace, t.containerId);
-      if (this.launcher.alive(t.shimPid, t.shimAddress)) {
+      if (this.launcher.alive(t.shimPid, t.shimAddress, t.bundle)) {
         try {
           await this.connect(t, 10_000);
           this.log.info('reconnected to shim', { namespace: t.namespace, id: t.containerId, shimPid: t.shimPid, afterSeq: t.shimSeq });
           return;
         } catch (e) {
           this.log.warn('shim alive but not answering', { id: t.containerId, error: errorMessage(e) });
-          if (this.launcher.alive(t.shimPid, t.shimAddress)) return; // keep the record; a later call retries
+          if (this.launcher.alive(t.shimPid, t.shimAddress, t.bundle)) return; // keep the record; a later call retries
         }
       }
       if (procs.every((p) => p.status === 'stopped')) return;
@@ -133,6 +136,7 @@ export class TaskManager {
     const conn = new ShimConnection(t.shimAddress);
     try {
       const hello = await conn.call((c) => c.connect, { clientProtocol: SHIM_PROTOCOL }, timeoutMs);
+      conn.protocol = hello.protocol || 1;
       const shim: LiveShim = { ns: t.namespace, id: t.containerId, pid: hello.shimPid, conn, closing: false };
       if (hello.shimPid && hello.shimPid !== t.shimPid) this.store.setShim(t.namespace, t.containerId, hello.shimPid, t.shimAddress);
       this.shims.set(key(t.namespace, t.containerId), shim);
@@ -173,7 +177,7 @@ export class TaskManager {
     // The stream broke: the shim died, or the connection hiccuped. Tell them apart by the pid.
     await new Promise((r) => setTimeout(r, 100));
     if (shim.closing) return;
-    if (this.launcher.alive(t.shimPid, t.shimAddress)) {
+    if (this.launcher.alive(t.shimPid, t.shimAddress, t.bundle)) {
       this.follow(shim);
       return;
     }
@@ -338,7 +342,7 @@ export class TaskManager {
     const t = this.requireTask(ns, id);
     const live = this.shims.get(key(ns, id));
     if (live) return live;
-    if (this.launcher.alive(t.shimPid, t.shimAddress)) return this.connect(t, 5000);
+    if (this.launcher.alive(t.shimPid, t.shimAddress, t.bundle)) return this.connect(t, 5000);
     const init = this.store.getProcess(ns, id, '');
     throw new FailedPreconditionError(`task ${id}: its shim is gone (${init?.reason || SHIM_DIED}); delete it with: berth-ctr tasks rm ${id}`);
   }
@@ -373,7 +377,11 @@ export class TaskManager {
         if (isMountPoint(rootPath)) throw new FailedPreconditionError(`container ${c.id}: ${rootPath} is mounted already (left by an earlier task?)`);
         await this.opts.rootfs!.mount(ns, c, rootPath);
       }
-      await this.launcher.start({ namespace: ns, id: c.id, bundle, socket, runtime, debug: Boolean(this.opts.shimDebug) });
+      const start = { namespace: ns, id: c.id, bundle, socket, runtime, debug: Boolean(this.opts.shimDebug) };
+      // A spare serves on the socket once claimed; with none, one is started for this task.
+      const claimed = await this.opts.spares?.claim(start);
+      if (claimed?.shimPid) this.store.setShim(ns, c.id, claimed.shimPid, socket);
+      else await this.launcher.start(start);
       shim = await this.connect(t, this.opts.shimStartTimeoutMs ?? 10_000);
       const task = this.store.getTask(ns, c.id)!;
       writeAtomic(join(bundle, 'task.json'), JSON.stringify({ namespace: ns, id: c.id, socket, runtime, shimPid: task.shimPid }) + '\n');
@@ -520,8 +528,8 @@ export class TaskManager {
     this.shims.delete(key(ns, id));
     if (t) {
       const deadline = Date.now() + 3000;
-      while (this.launcher.alive(t.shimPid, t.shimAddress) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-      if (this.launcher.alive(t.shimPid, t.shimAddress)) {
+      while (this.launcher.alive(t.shimPid, t.shimAddress, t.bundle) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      if (this.launcher.alive(t.shimPid, t.shimAddress, t.bundle)) {
         try { process.kill(t.shimPid, 'SIGKILL'); } catch { /* gone */ }
       }
       if (!shim) {

@@ -104,8 +104,18 @@ export function tasksService(tm: TaskManager): TasksServer {
   };
 }
 
-/** Proxies one attach stream: client ⇄ berth-containerd ⇄ shim. */
+/** How long after the start reaches a shim of protocol 1 (no `attached` answer) the attach counts as registered. */
+const OLD_SHIM_ATTACH_SETTLE_MS = 50;
+
+/**
+ * Proxies one attach stream: client ⇄ berth-containerd ⇄ shim. The first answer is `attached`
+ * (the shim's, passed on; for a shim of protocol 1, sent a moment after the start reached it),
+ * announced by the `berth-attach-ack` header sent at once (tasks.proto).
+ */
 function attach(tm: TaskManager, call: grpc.ServerDuplexStream<AttachRequest, IAttachResponse>): void {
+  const md = new grpc.Metadata();
+  md.set('berth-attach-ack', '1');
+  call.sendMetadata(md);
   let upstream: grpc.ClientDuplexStream<shimv1.IAttachRequest, shimv1.AttachResponse> | undefined;
   let done = false;
   const finish = (err?: unknown): void => {
@@ -138,7 +148,8 @@ function attach(tm: TaskManager, call: grpc.ServerDuplexStream<AttachRequest, IA
         upstream = conn.client.attach(ready());
         upstream.on('data', (o: shimv1.AttachResponse) => {
           let out: IAttachResponse | undefined;
-          if (o.output === 'stdout') out = { stdout: o.stdout };
+          if (o.output === 'attached') out = { attached: {} };
+          else if (o.output === 'stdout') out = { stdout: o.stdout };
           else if (o.output === 'stderr') out = { stderr: o.stderr };
           else if (o.output === 'exit' && o.exit) {
             out = { exit: { exitStatus: o.exit.exitStatus, exitSignal: o.exit.signal, exitedAtNs: toLong(fromLong(o.exit.exitedAtNs as never)), oomKilled: o.exit.oomKilled } };
@@ -148,6 +159,7 @@ function attach(tm: TaskManager, call: grpc.ServerDuplexStream<AttachRequest, IA
         upstream.on('end', () => finish());
         upstream.on('error', (e) => finish((e as grpc.ServiceError).code === grpc.status.CANCELLED ? undefined : e));
         upstream.write({ start: { execId: s.execId, stdin: s.stdin, stdout: s.stdout, stderr: s.stderr } });
+        if (conn.protocol < 2) setTimeout(() => { if (!done) call.write({ attached: {} }); }, OLD_SHIM_ATTACH_SETTLE_MS);
         for (const p of pending.splice(0)) forward(p);
         if (clientEnded) upstream.end();
       })

@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { unixAddress } from '@berth/api';
-import { TaskService as TaskServiceDefinition, type TaskServer } from '@berth/api/berth/shim/v1';
+import { SpareService, TaskService as TaskServiceDefinition, type SpareServer, type TaskServer } from '@berth/api/berth/shim/v1';
 
 /** Whether something answers on a unix socket (a live shim must never be displaced). */
 function answers(path: string): Promise<boolean> {
@@ -17,11 +17,21 @@ function answers(path: string): Promise<boolean> {
   });
 }
 
+/** Serves the Task API on `socket` (see bind). */
+export function serve(impl: TaskServer, socket: string): Promise<grpc.Server> {
+  return bind(socket, (s) => s.addService(TaskServiceDefinition, impl));
+}
+
+/** Serves a spare's Spare API on its spare socket (see bind). */
+export function serveSpare(impl: SpareServer, socket: string): Promise<grpc.Server> {
+  return bind(socket, (s) => s.addService(SpareService, impl));
+}
+
 /**
- * Serves the Task API on `socket`, mode 0660. The socket is bound inside a fresh 0700 directory,
- * chmodded there and then renamed into place, so it is never reachable with looser permissions.
+ * Serves on `socket`, mode 0660. The socket is bound inside a fresh 0700 directory, chmodded
+ * there and then renamed into place, so it is never reachable with looser permissions.
  */
-export async function serve(impl: TaskServer, socket: string): Promise<grpc.Server> {
+async function bind(socket: string, add: (server: grpc.Server) => void): Promise<grpc.Server> {
   unixAddress(socket); // checks the length
   mkdirSync(dirname(socket), { recursive: true, mode: 0o711 });
   if (existsSync(socket)) {
@@ -29,7 +39,7 @@ export async function serve(impl: TaskServer, socket: string): Promise<grpc.Serv
     rmSync(socket, { force: true });
   }
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
-  server.addService(TaskServiceDefinition, impl);
+  add(server);
   const tmpDir = mkdtempSync(join(dirname(socket), '.b-'));
   const tmpSock = join(tmpDir, 's');
   try {

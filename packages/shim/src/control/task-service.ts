@@ -16,7 +16,8 @@ import { ShimError, toStatus } from './errors.js';
 import type { EventJournal, JournalEvent } from './events.js';
 import type { Runtime } from './runtime.js';
 
-export const PROTOCOL = 1;
+/** 2: Attach answers `attached` first; the Spare service (packages/shim/README.md, row 12). */
+export const PROTOCOL = 2;
 /** How long an ended process's output may take to reach EOF before the exit is told anyway. */
 const IO_DRAIN_MS = 2000;
 
@@ -458,6 +459,9 @@ export class TaskService {
           if (!req.start) throw ShimError.invalid('the first attach message must be start');
           p = this.proc(req.start.execId ?? '');
           withStdin = req.start.stdin === true;
+          // Registered from here on (stdin above, outputs below, in this same turn): say so
+          // first, so a client starts the process only now and loses no output (row 5).
+          call.write({ attached: {} });
           detach = p.hub.add(call, { stdout: req.start.stdout === true, stderr: req.start.stderr === true });
           return;
         }

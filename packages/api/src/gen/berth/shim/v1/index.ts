@@ -19,6 +19,18 @@ export type IConnectRequest = berth.shim.v1.IConnectRequest;
 export const ConnectResponse = pkg.ConnectResponse;
 export type ConnectResponse = berth.shim.v1.ConnectResponse;
 export type IConnectResponse = berth.shim.v1.IConnectResponse;
+export const ClaimRequest = pkg.ClaimRequest;
+export type ClaimRequest = berth.shim.v1.ClaimRequest;
+export type IClaimRequest = berth.shim.v1.IClaimRequest;
+export const ClaimResponse = pkg.ClaimResponse;
+export type ClaimResponse = berth.shim.v1.ClaimResponse;
+export type IClaimResponse = berth.shim.v1.IClaimResponse;
+export const RetireRequest = pkg.RetireRequest;
+export type RetireRequest = berth.shim.v1.RetireRequest;
+export type IRetireRequest = berth.shim.v1.IRetireRequest;
+export const RetireResponse = pkg.RetireResponse;
+export type RetireResponse = berth.shim.v1.RetireResponse;
+export type IRetireResponse = berth.shim.v1.IRetireResponse;
 /**
  * Where and how the shim writes the container's log (JSON lines: time, stream, log).
  */
@@ -127,6 +139,12 @@ export type IAttachRequest = berth.shim.v1.IAttachRequest;
 export const AttachResponse = pkg.AttachResponse;
 export type AttachResponse = berth.shim.v1.AttachResponse;
 export type IAttachResponse = berth.shim.v1.IAttachResponse;
+/**
+ * Attach is registered (AttachResponse.attached).
+ */
+export const AttachReady = pkg.AttachReady;
+export type AttachReady = berth.shim.v1.AttachReady;
+export type IAttachReady = berth.shim.v1.IAttachReady;
 export const EventsRequest = pkg.EventsRequest;
 export type EventsRequest = berth.shim.v1.EventsRequest;
 export type IEventsRequest = berth.shim.v1.IEventsRequest;
@@ -639,5 +657,83 @@ export interface TaskClient extends grpc.Client {
 export const TaskClient = grpc.makeGenericClientConstructor(TaskService, 'berth.shim.v1.Task') as unknown as {
   new (address: string, credentials: grpc.ChannelCredentials, options?: Partial<grpc.ClientOptions>): TaskClient;
   service: typeof TaskService;
+  serviceName: string;
+};
+
+/**
+ * Spare is what a shim started ahead of time, before it has a container, serves on its spare
+ * socket (protocol 2). Claim turns it into the shim of one container, exactly as if it had been
+ * started with `serve` for it; Retire ends it unclaimed. The contract is in packages/shim/README.md.
+ */
+export const SpareService = {
+  /**
+   * Claim makes the spare the shim of one container: it serves Task on the request's socket
+   * (and stops serving Spare) before it answers. A spare is claimed at most once.
+   */
+  claim: {
+    path: '/berth.shim.v1.Spare/Claim',
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (m: berth.shim.v1.IClaimRequest): Buffer => Buffer.from(berth.shim.v1.ClaimRequest.encode(m).finish()),
+    requestDeserialize: (b: Buffer): berth.shim.v1.ClaimRequest => berth.shim.v1.ClaimRequest.decode(b),
+    responseSerialize: (m: berth.shim.v1.IClaimResponse): Buffer => Buffer.from(berth.shim.v1.ClaimResponse.encode(m).finish()),
+    responseDeserialize: (b: Buffer): berth.shim.v1.ClaimResponse => berth.shim.v1.ClaimResponse.decode(b),
+    originalName: 'Claim',
+  },
+  /**
+   * Retire ends an unclaimed spare (it answers, then exits).
+   */
+  retire: {
+    path: '/berth.shim.v1.Spare/Retire',
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (m: berth.shim.v1.IRetireRequest): Buffer => Buffer.from(berth.shim.v1.RetireRequest.encode(m).finish()),
+    requestDeserialize: (b: Buffer): berth.shim.v1.RetireRequest => berth.shim.v1.RetireRequest.decode(b),
+    responseSerialize: (m: berth.shim.v1.IRetireResponse): Buffer => Buffer.from(berth.shim.v1.RetireResponse.encode(m).finish()),
+    responseDeserialize: (b: Buffer): berth.shim.v1.RetireResponse => berth.shim.v1.RetireResponse.decode(b),
+    originalName: 'Retire',
+  },
+} as const satisfies grpc.ServiceDefinition;
+
+/**
+ * What a server of berth.shim.v1.Spare implements; pass it to `server.addService(SpareService, impl)`.
+ */
+export interface SpareServer extends grpc.UntypedServiceImplementation {
+  /**
+   * Claim makes the spare the shim of one container: it serves Task on the request's socket
+   * (and stops serving Spare) before it answers. A spare is claimed at most once.
+   */
+  claim: grpc.handleUnaryCall<berth.shim.v1.ClaimRequest, berth.shim.v1.IClaimResponse>;
+  /**
+   * Retire ends an unclaimed spare (it answers, then exits).
+   */
+  retire: grpc.handleUnaryCall<berth.shim.v1.RetireRequest, berth.shim.v1.IRetireResponse>;
+}
+
+/**
+ * A client of berth.shim.v1.Spare.
+ */
+export interface SpareClient extends grpc.Client {
+  /**
+   * Claim makes the spare the shim of one container: it serves Task on the request's socket
+   * (and stops serving Spare) before it answers. A spare is claimed at most once.
+   */
+  claim(request: berth.shim.v1.IClaimRequest, callback: grpc.requestCallback<berth.shim.v1.ClaimResponse>): grpc.ClientUnaryCall;
+  claim(request: berth.shim.v1.IClaimRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<berth.shim.v1.ClaimResponse>): grpc.ClientUnaryCall;
+  claim(request: berth.shim.v1.IClaimRequest, metadata: grpc.Metadata, options: Partial<grpc.CallOptions>, callback: grpc.requestCallback<berth.shim.v1.ClaimResponse>): grpc.ClientUnaryCall;
+  /**
+   * Retire ends an unclaimed spare (it answers, then exits).
+   */
+  retire(request: berth.shim.v1.IRetireRequest, callback: grpc.requestCallback<berth.shim.v1.RetireResponse>): grpc.ClientUnaryCall;
+  retire(request: berth.shim.v1.IRetireRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<berth.shim.v1.RetireResponse>): grpc.ClientUnaryCall;
+  retire(request: berth.shim.v1.IRetireRequest, metadata: grpc.Metadata, options: Partial<grpc.CallOptions>, callback: grpc.requestCallback<berth.shim.v1.RetireResponse>): grpc.ClientUnaryCall;
+}
+
+/**
+ * Constructs a berth.shim.v1.Spare client: `new SpareClient('unix:///run/x.sock', grpc.credentials.createInsecure())`.
+ */
+export const SpareClient = grpc.makeGenericClientConstructor(SpareService, 'berth.shim.v1.Spare') as unknown as {
+  new (address: string, credentials: grpc.ChannelCredentials, options?: Partial<grpc.ClientOptions>): SpareClient;
+  service: typeof SpareService;
   serviceName: string;
 };

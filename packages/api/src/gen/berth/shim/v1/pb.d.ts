@@ -119,7 +119,10 @@ export namespace berth {
             /** Properties of a ConnectResponse. */
             interface IConnectResponse {
 
-                /** The shim's protocol version: 1 for this file. */
+                /**
+                 * The shim's protocol version: 2 for this file. 2 added Attach's `attached` first answer and
+                 * the Spare service.
+                 */
                 protocol?: (number|null);
 
                 /** The shim's own pid and version. */
@@ -144,7 +147,10 @@ export namespace berth {
                  */
                 constructor(properties?: berth.shim.v1.IConnectResponse);
 
-                /** The shim's protocol version: 1 for this file. */
+                /**
+                 * The shim's protocol version: 2 for this file. 2 added Attach's `attached` first answer and
+                 * the Spare service.
+                 */
                 public protocol: number;
 
                 /** The shim's own pid and version. */
@@ -231,6 +237,436 @@ export namespace berth {
 
                 /**
                  * Gets the default type url for ConnectResponse
+                 * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns The default type url
+                 */
+                public static getTypeUrl(typeUrlPrefix?: string): string;
+            }
+
+            /** Properties of a ClaimRequest. */
+            interface IClaimRequest {
+
+                /** What `serve` takes on its command line: --namespace, --id, --bundle, --socket, --runtime, --debug. */
+                namespace?: (string|null);
+
+                /** ClaimRequest id */
+                id?: (string|null);
+
+                /** ClaimRequest bundle */
+                bundle?: (string|null);
+
+                /** ClaimRequest socket */
+                socket?: (string|null);
+
+                /** ClaimRequest runtime */
+                runtime?: (string|null);
+
+                /** ClaimRequest debug */
+                debug?: (boolean|null);
+
+                /** The newest shim protocol the client speaks. */
+                clientProtocol?: (number|null);
+            }
+
+            /** Represents a ClaimRequest. */
+            class ClaimRequest implements IClaimRequest {
+
+                /**
+                 * Constructs a new ClaimRequest.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: berth.shim.v1.IClaimRequest);
+
+                /** What `serve` takes on its command line: --namespace, --id, --bundle, --socket, --runtime, --debug. */
+                public namespace: string;
+
+                /** ClaimRequest id. */
+                public id: string;
+
+                /** ClaimRequest bundle. */
+                public bundle: string;
+
+                /** ClaimRequest socket. */
+                public socket: string;
+
+                /** ClaimRequest runtime. */
+                public runtime: string;
+
+                /** ClaimRequest debug. */
+                public debug: boolean;
+
+                /** The newest shim protocol the client speaks. */
+                public clientProtocol: number;
+
+                /**
+                 * Creates a new ClaimRequest instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns ClaimRequest instance
+                 */
+                public static create(properties?: berth.shim.v1.IClaimRequest): berth.shim.v1.ClaimRequest;
+
+                /**
+                 * Encodes the specified ClaimRequest message. Does not implicitly {@link berth.shim.v1.ClaimRequest.verify|verify} messages.
+                 * @param message ClaimRequest message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                public static encode(message: berth.shim.v1.IClaimRequest, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified ClaimRequest message, length delimited. Does not implicitly {@link berth.shim.v1.ClaimRequest.verify|verify} messages.
+                 * @param message ClaimRequest message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                public static encodeDelimited(message: berth.shim.v1.IClaimRequest, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a ClaimRequest message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns ClaimRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): berth.shim.v1.ClaimRequest;
+
+                /**
+                 * Decodes a ClaimRequest message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns ClaimRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                public static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): berth.shim.v1.ClaimRequest;
+
+                /**
+                 * Verifies a ClaimRequest message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                public static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates a ClaimRequest message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns ClaimRequest
+                 */
+                public static fromObject(object: { [k: string]: any }): berth.shim.v1.ClaimRequest;
+
+                /**
+                 * Creates a plain object from a ClaimRequest message. Also converts values to other types if specified.
+                 * @param message ClaimRequest
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                public static toObject(message: berth.shim.v1.ClaimRequest, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this ClaimRequest to JSON.
+                 * @returns JSON object
+                 */
+                public toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the default type url for ClaimRequest
+                 * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns The default type url
+                 */
+                public static getTypeUrl(typeUrlPrefix?: string): string;
+            }
+
+            /** Properties of a ClaimResponse. */
+            interface IClaimResponse {
+
+                /** As ConnectResponse's: the shim's protocol, pid and version. */
+                protocol?: (number|null);
+
+                /** ClaimResponse shimPid */
+                shimPid?: (number|null);
+
+                /** ClaimResponse shimVersion */
+                shimVersion?: (string|null);
+            }
+
+            /** Represents a ClaimResponse. */
+            class ClaimResponse implements IClaimResponse {
+
+                /**
+                 * Constructs a new ClaimResponse.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: berth.shim.v1.IClaimResponse);
+
+                /** As ConnectResponse's: the shim's protocol, pid and version. */
+                public protocol: number;
+
+                /** ClaimResponse shimPid. */
+                public shimPid: number;
+
+                /** ClaimResponse shimVersion. */
+                public shimVersion: string;
+
+                /**
+                 * Creates a new ClaimResponse instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns ClaimResponse instance
+                 */
+                public static create(properties?: berth.shim.v1.IClaimResponse): berth.shim.v1.ClaimResponse;
+
+                /**
+                 * Encodes the specified ClaimResponse message. Does not implicitly {@link berth.shim.v1.ClaimResponse.verify|verify} messages.
+                 * @param message ClaimResponse message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                public static encode(message: berth.shim.v1.IClaimResponse, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified ClaimResponse message, length delimited. Does not implicitly {@link berth.shim.v1.ClaimResponse.verify|verify} messages.
+                 * @param message ClaimResponse message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                public static encodeDelimited(message: berth.shim.v1.IClaimResponse, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a ClaimResponse message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns ClaimResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): berth.shim.v1.ClaimResponse;
+
+                /**
+                 * Decodes a ClaimResponse message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns ClaimResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                public static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): berth.shim.v1.ClaimResponse;
+
+                /**
+                 * Verifies a ClaimResponse message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                public static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates a ClaimResponse message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns ClaimResponse
+                 */
+                public static fromObject(object: { [k: string]: any }): berth.shim.v1.ClaimResponse;
+
+                /**
+                 * Creates a plain object from a ClaimResponse message. Also converts values to other types if specified.
+                 * @param message ClaimResponse
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                public static toObject(message: berth.shim.v1.ClaimResponse, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this ClaimResponse to JSON.
+                 * @returns JSON object
+                 */
+                public toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the default type url for ClaimResponse
+                 * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns The default type url
+                 */
+                public static getTypeUrl(typeUrlPrefix?: string): string;
+            }
+
+            /** Properties of a RetireRequest. */
+            interface IRetireRequest {
+            }
+
+            /** Represents a RetireRequest. */
+            class RetireRequest implements IRetireRequest {
+
+                /**
+                 * Constructs a new RetireRequest.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: berth.shim.v1.IRetireRequest);
+
+                /**
+                 * Creates a new RetireRequest instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns RetireRequest instance
+                 */
+                public static create(properties?: berth.shim.v1.IRetireRequest): berth.shim.v1.RetireRequest;
+
+                /**
+                 * Encodes the specified RetireRequest message. Does not implicitly {@link berth.shim.v1.RetireRequest.verify|verify} messages.
+                 * @param message RetireRequest message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                public static encode(message: berth.shim.v1.IRetireRequest, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified RetireRequest message, length delimited. Does not implicitly {@link berth.shim.v1.RetireRequest.verify|verify} messages.
+                 * @param message RetireRequest message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                public static encodeDelimited(message: berth.shim.v1.IRetireRequest, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a RetireRequest message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns RetireRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): berth.shim.v1.RetireRequest;
+
+                /**
+                 * Decodes a RetireRequest message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns RetireRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                public static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): berth.shim.v1.RetireRequest;
+
+                /**
+                 * Verifies a RetireRequest message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                public static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates a RetireRequest message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns RetireRequest
+                 */
+                public static fromObject(object: { [k: string]: any }): berth.shim.v1.RetireRequest;
+
+                /**
+                 * Creates a plain object from a RetireRequest message. Also converts values to other types if specified.
+                 * @param message RetireRequest
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                public static toObject(message: berth.shim.v1.RetireRequest, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this RetireRequest to JSON.
+                 * @returns JSON object
+                 */
+                public toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the default type url for RetireRequest
+                 * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns The default type url
+                 */
+                public static getTypeUrl(typeUrlPrefix?: string): string;
+            }
+
+            /** Properties of a RetireResponse. */
+            interface IRetireResponse {
+
+                /** The spare's pid, so the caller can wait for it to be gone. */
+                shimPid?: (number|null);
+            }
+
+            /** Represents a RetireResponse. */
+            class RetireResponse implements IRetireResponse {
+
+                /**
+                 * Constructs a new RetireResponse.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: berth.shim.v1.IRetireResponse);
+
+                /** The spare's pid, so the caller can wait for it to be gone. */
+                public shimPid: number;
+
+                /**
+                 * Creates a new RetireResponse instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns RetireResponse instance
+                 */
+                public static create(properties?: berth.shim.v1.IRetireResponse): berth.shim.v1.RetireResponse;
+
+                /**
+                 * Encodes the specified RetireResponse message. Does not implicitly {@link berth.shim.v1.RetireResponse.verify|verify} messages.
+                 * @param message RetireResponse message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                public static encode(message: berth.shim.v1.IRetireResponse, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified RetireResponse message, length delimited. Does not implicitly {@link berth.shim.v1.RetireResponse.verify|verify} messages.
+                 * @param message RetireResponse message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                public static encodeDelimited(message: berth.shim.v1.IRetireResponse, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes a RetireResponse message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns RetireResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): berth.shim.v1.RetireResponse;
+
+                /**
+                 * Decodes a RetireResponse message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns RetireResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                public static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): berth.shim.v1.RetireResponse;
+
+                /**
+                 * Verifies a RetireResponse message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                public static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates a RetireResponse message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns RetireResponse
+                 */
+                public static fromObject(object: { [k: string]: any }): berth.shim.v1.RetireResponse;
+
+                /**
+                 * Creates a plain object from a RetireResponse message. Also converts values to other types if specified.
+                 * @param message RetireResponse
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                public static toObject(message: berth.shim.v1.RetireResponse, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this RetireResponse to JSON.
+                 * @returns JSON object
+                 */
+                public toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the default type url for RetireResponse
                  * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
                  * @returns The default type url
                  */
@@ -3644,6 +4080,12 @@ export namespace berth {
 
                 /** The process ended; the stream closes after this message. */
                 exit?: (berth.shim.v1.IExit|null);
+
+                /**
+                 * The first answer (protocol 2): the attach is registered, so the stdin and outputs asked
+                 * for are joined to the process; output from here on reaches this stream.
+                 */
+                attached?: (berth.shim.v1.IAttachReady|null);
             }
 
             /** Represents an AttachResponse. */
@@ -3664,8 +4106,14 @@ export namespace berth {
                 /** The process ended; the stream closes after this message. */
                 public exit?: (berth.shim.v1.IExit|null);
 
+                /**
+                 * The first answer (protocol 2): the attach is registered, so the stdin and outputs asked
+                 * for are joined to the process; output from here on reaches this stream.
+                 */
+                public attached?: (berth.shim.v1.IAttachReady|null);
+
                 /** AttachResponse output. */
-                public output?: ("stdout"|"stderr"|"exit");
+                public output?: ("stdout"|"stderr"|"exit"|"attached");
 
                 /**
                  * Creates a new AttachResponse instance using the specified properties.
@@ -3739,6 +4187,97 @@ export namespace berth {
 
                 /**
                  * Gets the default type url for AttachResponse
+                 * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns The default type url
+                 */
+                public static getTypeUrl(typeUrlPrefix?: string): string;
+            }
+
+            /** Properties of an AttachReady. */
+            interface IAttachReady {
+            }
+
+            /** Attach is registered (AttachResponse.attached). */
+            class AttachReady implements IAttachReady {
+
+                /**
+                 * Constructs a new AttachReady.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: berth.shim.v1.IAttachReady);
+
+                /**
+                 * Creates a new AttachReady instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns AttachReady instance
+                 */
+                public static create(properties?: berth.shim.v1.IAttachReady): berth.shim.v1.AttachReady;
+
+                /**
+                 * Encodes the specified AttachReady message. Does not implicitly {@link berth.shim.v1.AttachReady.verify|verify} messages.
+                 * @param message AttachReady message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                public static encode(message: berth.shim.v1.IAttachReady, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified AttachReady message, length delimited. Does not implicitly {@link berth.shim.v1.AttachReady.verify|verify} messages.
+                 * @param message AttachReady message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                public static encodeDelimited(message: berth.shim.v1.IAttachReady, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes an AttachReady message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns AttachReady
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): berth.shim.v1.AttachReady;
+
+                /**
+                 * Decodes an AttachReady message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns AttachReady
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                public static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): berth.shim.v1.AttachReady;
+
+                /**
+                 * Verifies an AttachReady message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                public static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates an AttachReady message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns AttachReady
+                 */
+                public static fromObject(object: { [k: string]: any }): berth.shim.v1.AttachReady;
+
+                /**
+                 * Creates a plain object from an AttachReady message. Also converts values to other types if specified.
+                 * @param message AttachReady
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                public static toObject(message: berth.shim.v1.AttachReady, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this AttachReady to JSON.
+                 * @returns JSON object
+                 */
+                public toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the default type url for AttachReady
                  * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
                  * @returns The default type url
                  */

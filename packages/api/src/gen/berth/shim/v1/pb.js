@@ -303,7 +303,8 @@ export const berth = $root.berth = (() => {
                  * Properties of a ConnectResponse.
                  * @memberof berth.shim.v1
                  * @interface IConnectResponse
-                 * @property {number|null} [protocol] The shim's protocol version: 1 for this file.
+                 * @property {number|null} [protocol] The shim's protocol version: 2 for this file. 2 added Attach's `attached` first answer and
+                 * the Spare service.
                  * @property {number|null} [shimPid] The shim's own pid and version.
                  * @property {string|null} [shimVersion] ConnectResponse shimVersion
                  * @property {string|null} [id] The container's id and its init's pid (0 before Create).
@@ -326,7 +327,8 @@ export const berth = $root.berth = (() => {
                 }
 
                 /**
-                 * The shim's protocol version: 1 for this file.
+                 * The shim's protocol version: 2 for this file. 2 added Attach's `attached` first answer and
+                 * the Spare service.
                  * @member {number} protocol
                  * @memberof berth.shim.v1.ConnectResponse
                  * @instance
@@ -630,6 +632,1122 @@ export const berth = $root.berth = (() => {
                 };
 
                 return ConnectResponse;
+            })();
+
+            v1.ClaimRequest = (function() {
+
+                /**
+                 * Properties of a ClaimRequest.
+                 * @memberof berth.shim.v1
+                 * @interface IClaimRequest
+                 * @property {string|null} [namespace] What `serve` takes on its command line: --namespace, --id, --bundle, --socket, --runtime, --debug.
+                 * @property {string|null} [id] ClaimRequest id
+                 * @property {string|null} [bundle] ClaimRequest bundle
+                 * @property {string|null} [socket] ClaimRequest socket
+                 * @property {string|null} [runtime] ClaimRequest runtime
+                 * @property {boolean|null} [debug] ClaimRequest debug
+                 * @property {number|null} [clientProtocol] The newest shim protocol the client speaks.
+                 */
+
+                /**
+                 * Constructs a new ClaimRequest.
+                 * @memberof berth.shim.v1
+                 * @classdesc Represents a ClaimRequest.
+                 * @implements IClaimRequest
+                 * @constructor
+                 * @param {berth.shim.v1.IClaimRequest=} [properties] Properties to set
+                 */
+                function ClaimRequest(properties) {
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                /**
+                 * What `serve` takes on its command line: --namespace, --id, --bundle, --socket, --runtime, --debug.
+                 * @member {string} namespace
+                 * @memberof berth.shim.v1.ClaimRequest
+                 * @instance
+                 */
+                ClaimRequest.prototype.namespace = "";
+
+                /**
+                 * ClaimRequest id.
+                 * @member {string} id
+                 * @memberof berth.shim.v1.ClaimRequest
+                 * @instance
+                 */
+                ClaimRequest.prototype.id = "";
+
+                /**
+                 * ClaimRequest bundle.
+                 * @member {string} bundle
+                 * @memberof berth.shim.v1.ClaimRequest
+                 * @instance
+                 */
+                ClaimRequest.prototype.bundle = "";
+
+                /**
+                 * ClaimRequest socket.
+                 * @member {string} socket
+                 * @memberof berth.shim.v1.ClaimRequest
+                 * @instance
+                 */
+                ClaimRequest.prototype.socket = "";
+
+                /**
+                 * ClaimRequest runtime.
+                 * @member {string} runtime
+                 * @memberof berth.shim.v1.ClaimRequest
+                 * @instance
+                 */
+                ClaimRequest.prototype.runtime = "";
+
+                /**
+                 * ClaimRequest debug.
+                 * @member {boolean} debug
+                 * @memberof berth.shim.v1.ClaimRequest
+                 * @instance
+                 */
+                ClaimRequest.prototype.debug = false;
+
+                /**
+                 * The newest shim protocol the client speaks.
+                 * @member {number} clientProtocol
+                 * @memberof berth.shim.v1.ClaimRequest
+                 * @instance
+                 */
+                ClaimRequest.prototype.clientProtocol = 0;
+
+                /**
+                 * Creates a new ClaimRequest instance using the specified properties.
+                 * @function create
+                 * @memberof berth.shim.v1.ClaimRequest
+                 * @static
+                 * @param {berth.shim.v1.IClaimRequest=} [properties] Properties to set
+                 * @returns {berth.shim.v1.ClaimRequest} ClaimRequest instance
+                 */
+                ClaimRequest.create = function create(properties) {
+                    return new ClaimRequest(properties);
+                };
+
+                /**
+                 * Encodes the specified ClaimRequest message. Does not implicitly {@link berth.shim.v1.ClaimRequest.verify|verify} messages.
+                 * @function encode
+                 * @memberof berth.shim.v1.ClaimRequest
+                 * @static
+                 * @param {berth.shim.v1.IClaimRequest} message ClaimRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                ClaimRequest.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    if (message.namespace != null && Object.hasOwnProperty.call(message, "namespace"))
+                        writer.uint32(/* id 1, wireType 2 =*/10).string(message.namespace);
+                    if (message.id != null && Object.hasOwnProperty.call(message, "id"))
+                        writer.uint32(/* id 2, wireType 2 =*/18).string(message.id);
+                    if (message.bundle != null && Object.hasOwnProperty.call(message, "bundle"))
+                        writer.uint32(/* id 3, wireType 2 =*/26).string(message.bundle);
+                    if (message.socket != null && Object.hasOwnProperty.call(message, "socket"))
+                        writer.uint32(/* id 4, wireType 2 =*/34).string(message.socket);
+                    if (message.runtime != null && Object.hasOwnProperty.call(message, "runtime"))
+                        writer.uint32(/* id 5, wireType 2 =*/42).string(message.runtime);
+                    if (message.debug != null && Object.hasOwnProperty.call(message, "debug"))
+                        writer.uint32(/* id 6, wireType 0 =*/48).bool(message.debug);
+                    if (message.clientProtocol != null && Object.hasOwnProperty.call(message, "clientProtocol"))
+                        writer.uint32(/* id 7, wireType 0 =*/56).uint32(message.clientProtocol);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified ClaimRequest message, length delimited. Does not implicitly {@link berth.shim.v1.ClaimRequest.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof berth.shim.v1.ClaimRequest
+                 * @static
+                 * @param {berth.shim.v1.IClaimRequest} message ClaimRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                ClaimRequest.encodeDelimited = function encodeDelimited(message, writer) {
+                    return this.encode(message, writer && writer.len ? writer.fork() : writer).ldelim();
+                };
+
+                /**
+                 * Decodes a ClaimRequest message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof berth.shim.v1.ClaimRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {berth.shim.v1.ClaimRequest} ClaimRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                ClaimRequest.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.berth.shim.v1.ClaimRequest();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        case 1: {
+                                message.namespace = reader.string();
+                                break;
+                            }
+                        case 2: {
+                                message.id = reader.string();
+                                break;
+                            }
+                        case 3: {
+                                message.bundle = reader.string();
+                                break;
+                            }
+                        case 4: {
+                                message.socket = reader.string();
+                                break;
+                            }
+                        case 5: {
+                                message.runtime = reader.string();
+                                break;
+                            }
+                        case 6: {
+                                message.debug = reader.bool();
+                                break;
+                            }
+                        case 7: {
+                                message.clientProtocol = reader.uint32();
+                                break;
+                            }
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                /**
+                 * Decodes a ClaimRequest message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof berth.shim.v1.ClaimRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {berth.shim.v1.ClaimRequest} ClaimRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                ClaimRequest.decodeDelimited = function decodeDelimited(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.uint32());
+                };
+
+                /**
+                 * Verifies a ClaimRequest message.
+                 * @function verify
+                 * @memberof berth.shim.v1.ClaimRequest
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                ClaimRequest.verify = function verify(message, long) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $util.recursionLimit)
+                        return "maximum nesting depth exceeded";
+                    if (message.namespace != null && Object.hasOwnProperty.call(message, "namespace"))
+                        if (!$util.isString(message.namespace))
+                            return "namespace: string expected";
+                    if (message.id != null && Object.hasOwnProperty.call(message, "id"))
+                        if (!$util.isString(message.id))
+                            return "id: string expected";
+                    if (message.bundle != null && Object.hasOwnProperty.call(message, "bundle"))
+                        if (!$util.isString(message.bundle))
+                            return "bundle: string expected";
+                    if (message.socket != null && Object.hasOwnProperty.call(message, "socket"))
+                        if (!$util.isString(message.socket))
+                            return "socket: string expected";
+                    if (message.runtime != null && Object.hasOwnProperty.call(message, "runtime"))
+                        if (!$util.isString(message.runtime))
+                            return "runtime: string expected";
+                    if (message.debug != null && Object.hasOwnProperty.call(message, "debug"))
+                        if (typeof message.debug !== "boolean")
+                            return "debug: boolean expected";
+                    if (message.clientProtocol != null && Object.hasOwnProperty.call(message, "clientProtocol"))
+                        if (!$util.isInteger(message.clientProtocol))
+                            return "clientProtocol: integer expected";
+                    return null;
+                };
+
+                /**
+                 * Creates a ClaimRequest message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof berth.shim.v1.ClaimRequest
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {berth.shim.v1.ClaimRequest} ClaimRequest
+                 */
+                ClaimRequest.fromObject = function fromObject(object, long) {
+                    if (object instanceof $root.berth.shim.v1.ClaimRequest)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw TypeError(".berth.shim.v1.ClaimRequest: object expected");
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $util.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let message = new $root.berth.shim.v1.ClaimRequest();
+                    if (object.namespace != null)
+                        message.namespace = String(object.namespace);
+                    if (object.id != null)
+                        message.id = String(object.id);
+                    if (object.bundle != null)
+                        message.bundle = String(object.bundle);
+                    if (object.socket != null)
+                        message.socket = String(object.socket);
+                    if (object.runtime != null)
+                        message.runtime = String(object.runtime);
+                    if (object.debug != null)
+                        message.debug = Boolean(object.debug);
+                    if (object.clientProtocol != null)
+                        message.clientProtocol = object.clientProtocol >>> 0;
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from a ClaimRequest message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof berth.shim.v1.ClaimRequest
+                 * @static
+                 * @param {berth.shim.v1.ClaimRequest} message ClaimRequest
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                ClaimRequest.toObject = function toObject(message, options, q) {
+                    if (!options)
+                        options = {};
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults) {
+                        object.namespace = "";
+                        object.id = "";
+                        object.bundle = "";
+                        object.socket = "";
+                        object.runtime = "";
+                        object.debug = false;
+                        object.clientProtocol = 0;
+                    }
+                    if (message.namespace != null && Object.hasOwnProperty.call(message, "namespace"))
+                        object.namespace = message.namespace;
+                    if (message.id != null && Object.hasOwnProperty.call(message, "id"))
+                        object.id = message.id;
+                    if (message.bundle != null && Object.hasOwnProperty.call(message, "bundle"))
+                        object.bundle = message.bundle;
+                    if (message.socket != null && Object.hasOwnProperty.call(message, "socket"))
+                        object.socket = message.socket;
+                    if (message.runtime != null && Object.hasOwnProperty.call(message, "runtime"))
+                        object.runtime = message.runtime;
+                    if (message.debug != null && Object.hasOwnProperty.call(message, "debug"))
+                        object.debug = message.debug;
+                    if (message.clientProtocol != null && Object.hasOwnProperty.call(message, "clientProtocol"))
+                        object.clientProtocol = message.clientProtocol;
+                    return object;
+                };
+
+                /**
+                 * Converts this ClaimRequest to JSON.
+                 * @function toJSON
+                 * @memberof berth.shim.v1.ClaimRequest
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                ClaimRequest.prototype.toJSON = function toJSON() {
+                    return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the default type url for ClaimRequest
+                 * @function getTypeUrl
+                 * @memberof berth.shim.v1.ClaimRequest
+                 * @static
+                 * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns {string} The default type url
+                 */
+                ClaimRequest.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                    if (typeUrlPrefix === undefined) {
+                        typeUrlPrefix = "type.googleapis.com";
+                    }
+                    return typeUrlPrefix + "/berth.shim.v1.ClaimRequest";
+                };
+
+                return ClaimRequest;
+            })();
+
+            v1.ClaimResponse = (function() {
+
+                /**
+                 * Properties of a ClaimResponse.
+                 * @memberof berth.shim.v1
+                 * @interface IClaimResponse
+                 * @property {number|null} [protocol] As ConnectResponse's: the shim's protocol, pid and version.
+                 * @property {number|null} [shimPid] ClaimResponse shimPid
+                 * @property {string|null} [shimVersion] ClaimResponse shimVersion
+                 */
+
+                /**
+                 * Constructs a new ClaimResponse.
+                 * @memberof berth.shim.v1
+                 * @classdesc Represents a ClaimResponse.
+                 * @implements IClaimResponse
+                 * @constructor
+                 * @param {berth.shim.v1.IClaimResponse=} [properties] Properties to set
+                 */
+                function ClaimResponse(properties) {
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                /**
+                 * As ConnectResponse's: the shim's protocol, pid and version.
+                 * @member {number} protocol
+                 * @memberof berth.shim.v1.ClaimResponse
+                 * @instance
+                 */
+                ClaimResponse.prototype.protocol = 0;
+
+                /**
+                 * ClaimResponse shimPid.
+                 * @member {number} shimPid
+                 * @memberof berth.shim.v1.ClaimResponse
+                 * @instance
+                 */
+                ClaimResponse.prototype.shimPid = 0;
+
+                /**
+                 * ClaimResponse shimVersion.
+                 * @member {string} shimVersion
+                 * @memberof berth.shim.v1.ClaimResponse
+                 * @instance
+                 */
+                ClaimResponse.prototype.shimVersion = "";
+
+                /**
+                 * Creates a new ClaimResponse instance using the specified properties.
+                 * @function create
+                 * @memberof berth.shim.v1.ClaimResponse
+                 * @static
+                 * @param {berth.shim.v1.IClaimResponse=} [properties] Properties to set
+                 * @returns {berth.shim.v1.ClaimResponse} ClaimResponse instance
+                 */
+                ClaimResponse.create = function create(properties) {
+                    return new ClaimResponse(properties);
+                };
+
+                /**
+                 * Encodes the specified ClaimResponse message. Does not implicitly {@link berth.shim.v1.ClaimResponse.verify|verify} messages.
+                 * @function encode
+                 * @memberof berth.shim.v1.ClaimResponse
+                 * @static
+                 * @param {berth.shim.v1.IClaimResponse} message ClaimResponse message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                ClaimResponse.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    if (message.protocol != null && Object.hasOwnProperty.call(message, "protocol"))
+                        writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.protocol);
+                    if (message.shimPid != null && Object.hasOwnProperty.call(message, "shimPid"))
+                        writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.shimPid);
+                    if (message.shimVersion != null && Object.hasOwnProperty.call(message, "shimVersion"))
+                        writer.uint32(/* id 3, wireType 2 =*/26).string(message.shimVersion);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified ClaimResponse message, length delimited. Does not implicitly {@link berth.shim.v1.ClaimResponse.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof berth.shim.v1.ClaimResponse
+                 * @static
+                 * @param {berth.shim.v1.IClaimResponse} message ClaimResponse message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                ClaimResponse.encodeDelimited = function encodeDelimited(message, writer) {
+                    return this.encode(message, writer && writer.len ? writer.fork() : writer).ldelim();
+                };
+
+                /**
+                 * Decodes a ClaimResponse message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof berth.shim.v1.ClaimResponse
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {berth.shim.v1.ClaimResponse} ClaimResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                ClaimResponse.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.berth.shim.v1.ClaimResponse();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        case 1: {
+                                message.protocol = reader.uint32();
+                                break;
+                            }
+                        case 2: {
+                                message.shimPid = reader.uint32();
+                                break;
+                            }
+                        case 3: {
+                                message.shimVersion = reader.string();
+                                break;
+                            }
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                /**
+                 * Decodes a ClaimResponse message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof berth.shim.v1.ClaimResponse
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {berth.shim.v1.ClaimResponse} ClaimResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                ClaimResponse.decodeDelimited = function decodeDelimited(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.uint32());
+                };
+
+                /**
+                 * Verifies a ClaimResponse message.
+                 * @function verify
+                 * @memberof berth.shim.v1.ClaimResponse
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                ClaimResponse.verify = function verify(message, long) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $util.recursionLimit)
+                        return "maximum nesting depth exceeded";
+                    if (message.protocol != null && Object.hasOwnProperty.call(message, "protocol"))
+                        if (!$util.isInteger(message.protocol))
+                            return "protocol: integer expected";
+                    if (message.shimPid != null && Object.hasOwnProperty.call(message, "shimPid"))
+                        if (!$util.isInteger(message.shimPid))
+                            return "shimPid: integer expected";
+                    if (message.shimVersion != null && Object.hasOwnProperty.call(message, "shimVersion"))
+                        if (!$util.isString(message.shimVersion))
+                            return "shimVersion: string expected";
+                    return null;
+                };
+
+                /**
+                 * Creates a ClaimResponse message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof berth.shim.v1.ClaimResponse
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {berth.shim.v1.ClaimResponse} ClaimResponse
+                 */
+                ClaimResponse.fromObject = function fromObject(object, long) {
+                    if (object instanceof $root.berth.shim.v1.ClaimResponse)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw TypeError(".berth.shim.v1.ClaimResponse: object expected");
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $util.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let message = new $root.berth.shim.v1.ClaimResponse();
+                    if (object.protocol != null)
+                        message.protocol = object.protocol >>> 0;
+                    if (object.shimPid != null)
+                        message.shimPid = object.shimPid >>> 0;
+                    if (object.shimVersion != null)
+                        message.shimVersion = String(object.shimVersion);
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from a ClaimResponse message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof berth.shim.v1.ClaimResponse
+                 * @static
+                 * @param {berth.shim.v1.ClaimResponse} message ClaimResponse
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                ClaimResponse.toObject = function toObject(message, options, q) {
+                    if (!options)
+                        options = {};
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults) {
+                        object.protocol = 0;
+                        object.shimPid = 0;
+                        object.shimVersion = "";
+                    }
+                    if (message.protocol != null && Object.hasOwnProperty.call(message, "protocol"))
+                        object.protocol = message.protocol;
+                    if (message.shimPid != null && Object.hasOwnProperty.call(message, "shimPid"))
+                        object.shimPid = message.shimPid;
+                    if (message.shimVersion != null && Object.hasOwnProperty.call(message, "shimVersion"))
+                        object.shimVersion = message.shimVersion;
+                    return object;
+                };
+
+                /**
+                 * Converts this ClaimResponse to JSON.
+                 * @function toJSON
+                 * @memberof berth.shim.v1.ClaimResponse
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                ClaimResponse.prototype.toJSON = function toJSON() {
+                    return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the default type url for ClaimResponse
+                 * @function getTypeUrl
+                 * @memberof berth.shim.v1.ClaimResponse
+                 * @static
+                 * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns {string} The default type url
+                 */
+                ClaimResponse.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                    if (typeUrlPrefix === undefined) {
+                        typeUrlPrefix = "type.googleapis.com";
+                    }
+                    return typeUrlPrefix + "/berth.shim.v1.ClaimResponse";
+                };
+
+                return ClaimResponse;
+            })();
+
+            v1.RetireRequest = (function() {
+
+                /**
+                 * Properties of a RetireRequest.
+                 * @memberof berth.shim.v1
+                 * @interface IRetireRequest
+                 */
+
+                /**
+                 * Constructs a new RetireRequest.
+                 * @memberof berth.shim.v1
+                 * @classdesc Represents a RetireRequest.
+                 * @implements IRetireRequest
+                 * @constructor
+                 * @param {berth.shim.v1.IRetireRequest=} [properties] Properties to set
+                 */
+                function RetireRequest(properties) {
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                /**
+                 * Creates a new RetireRequest instance using the specified properties.
+                 * @function create
+                 * @memberof berth.shim.v1.RetireRequest
+                 * @static
+                 * @param {berth.shim.v1.IRetireRequest=} [properties] Properties to set
+                 * @returns {berth.shim.v1.RetireRequest} RetireRequest instance
+                 */
+                RetireRequest.create = function create(properties) {
+                    return new RetireRequest(properties);
+                };
+
+                /**
+                 * Encodes the specified RetireRequest message. Does not implicitly {@link berth.shim.v1.RetireRequest.verify|verify} messages.
+                 * @function encode
+                 * @memberof berth.shim.v1.RetireRequest
+                 * @static
+                 * @param {berth.shim.v1.IRetireRequest} message RetireRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                RetireRequest.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified RetireRequest message, length delimited. Does not implicitly {@link berth.shim.v1.RetireRequest.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof berth.shim.v1.RetireRequest
+                 * @static
+                 * @param {berth.shim.v1.IRetireRequest} message RetireRequest message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                RetireRequest.encodeDelimited = function encodeDelimited(message, writer) {
+                    return this.encode(message, writer && writer.len ? writer.fork() : writer).ldelim();
+                };
+
+                /**
+                 * Decodes a RetireRequest message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof berth.shim.v1.RetireRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {berth.shim.v1.RetireRequest} RetireRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                RetireRequest.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.berth.shim.v1.RetireRequest();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                /**
+                 * Decodes a RetireRequest message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof berth.shim.v1.RetireRequest
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {berth.shim.v1.RetireRequest} RetireRequest
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                RetireRequest.decodeDelimited = function decodeDelimited(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.uint32());
+                };
+
+                /**
+                 * Verifies a RetireRequest message.
+                 * @function verify
+                 * @memberof berth.shim.v1.RetireRequest
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                RetireRequest.verify = function verify(message, long) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $util.recursionLimit)
+                        return "maximum nesting depth exceeded";
+                    return null;
+                };
+
+                /**
+                 * Creates a RetireRequest message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof berth.shim.v1.RetireRequest
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {berth.shim.v1.RetireRequest} RetireRequest
+                 */
+                RetireRequest.fromObject = function fromObject(object, long) {
+                    if (object instanceof $root.berth.shim.v1.RetireRequest)
+                        return object;
+                    return new $root.berth.shim.v1.RetireRequest();
+                };
+
+                /**
+                 * Creates a plain object from a RetireRequest message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof berth.shim.v1.RetireRequest
+                 * @static
+                 * @param {berth.shim.v1.RetireRequest} message RetireRequest
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                RetireRequest.toObject = function toObject() {
+                    return {};
+                };
+
+                /**
+                 * Converts this RetireRequest to JSON.
+                 * @function toJSON
+                 * @memberof berth.shim.v1.RetireRequest
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                RetireRequest.prototype.toJSON = function toJSON() {
+                    return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the default type url for RetireRequest
+                 * @function getTypeUrl
+                 * @memberof berth.shim.v1.RetireRequest
+                 * @static
+                 * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns {string} The default type url
+                 */
+                RetireRequest.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                    if (typeUrlPrefix === undefined) {
+                        typeUrlPrefix = "type.googleapis.com";
+                    }
+                    return typeUrlPrefix + "/berth.shim.v1.RetireRequest";
+                };
+
+                return RetireRequest;
+            })();
+
+            v1.RetireResponse = (function() {
+
+                /**
+                 * Properties of a RetireResponse.
+                 * @memberof berth.shim.v1
+                 * @interface IRetireResponse
+                 * @property {number|null} [shimPid] The spare's pid, so the caller can wait for it to be gone.
+                 */
+
+                /**
+                 * Constructs a new RetireResponse.
+                 * @memberof berth.shim.v1
+                 * @classdesc Represents a RetireResponse.
+                 * @implements IRetireResponse
+                 * @constructor
+                 * @param {berth.shim.v1.IRetireResponse=} [properties] Properties to set
+                 */
+                function RetireResponse(properties) {
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                /**
+                 * The spare's pid, so the caller can wait for it to be gone.
+                 * @member {number} shimPid
+                 * @memberof berth.shim.v1.RetireResponse
+                 * @instance
+                 */
+                RetireResponse.prototype.shimPid = 0;
+
+                /**
+                 * Creates a new RetireResponse instance using the specified properties.
+                 * @function create
+                 * @memberof berth.shim.v1.RetireResponse
+                 * @static
+                 * @param {berth.shim.v1.IRetireResponse=} [properties] Properties to set
+                 * @returns {berth.shim.v1.RetireResponse} RetireResponse instance
+                 */
+                RetireResponse.create = function create(properties) {
+                    return new RetireResponse(properties);
+                };
+
+                /**
+                 * Encodes the specified RetireResponse message. Does not implicitly {@link berth.shim.v1.RetireResponse.verify|verify} messages.
+                 * @function encode
+                 * @memberof berth.shim.v1.RetireResponse
+                 * @static
+                 * @param {berth.shim.v1.IRetireResponse} message RetireResponse message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                RetireResponse.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    if (message.shimPid != null && Object.hasOwnProperty.call(message, "shimPid"))
+                        writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.shimPid);
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified RetireResponse message, length delimited. Does not implicitly {@link berth.shim.v1.RetireResponse.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof berth.shim.v1.RetireResponse
+                 * @static
+                 * @param {berth.shim.v1.IRetireResponse} message RetireResponse message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                RetireResponse.encodeDelimited = function encodeDelimited(message, writer) {
+                    return this.encode(message, writer && writer.len ? writer.fork() : writer).ldelim();
+                };
+
+                /**
+                 * Decodes a RetireResponse message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof berth.shim.v1.RetireResponse
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {berth.shim.v1.RetireResponse} RetireResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                RetireResponse.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.berth.shim.v1.RetireResponse();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        case 1: {
+                                message.shimPid = reader.uint32();
+                                break;
+                            }
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                /**
+                 * Decodes a RetireResponse message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof berth.shim.v1.RetireResponse
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {berth.shim.v1.RetireResponse} RetireResponse
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                RetireResponse.decodeDelimited = function decodeDelimited(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.uint32());
+                };
+
+                /**
+                 * Verifies a RetireResponse message.
+                 * @function verify
+                 * @memberof berth.shim.v1.RetireResponse
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                RetireResponse.verify = function verify(message, long) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $util.recursionLimit)
+                        return "maximum nesting depth exceeded";
+                    if (message.shimPid != null && Object.hasOwnProperty.call(message, "shimPid"))
+                        if (!$util.isInteger(message.shimPid))
+                            return "shimPid: integer expected";
+                    return null;
+                };
+
+                /**
+                 * Creates a RetireResponse message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof berth.shim.v1.RetireResponse
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {berth.shim.v1.RetireResponse} RetireResponse
+                 */
+                RetireResponse.fromObject = function fromObject(object, long) {
+                    if (object instanceof $root.berth.shim.v1.RetireResponse)
+                        return object;
+                    if (!$util.isObject(object))
+                        throw TypeError(".berth.shim.v1.RetireResponse: object expected");
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $util.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let message = new $root.berth.shim.v1.RetireResponse();
+                    if (object.shimPid != null)
+                        message.shimPid = object.shimPid >>> 0;
+                    return message;
+                };
+
+                /**
+                 * Creates a plain object from a RetireResponse message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof berth.shim.v1.RetireResponse
+                 * @static
+                 * @param {berth.shim.v1.RetireResponse} message RetireResponse
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                RetireResponse.toObject = function toObject(message, options, q) {
+                    if (!options)
+                        options = {};
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    let object = {};
+                    if (options.defaults)
+                        object.shimPid = 0;
+                    if (message.shimPid != null && Object.hasOwnProperty.call(message, "shimPid"))
+                        object.shimPid = message.shimPid;
+                    return object;
+                };
+
+                /**
+                 * Converts this RetireResponse to JSON.
+                 * @function toJSON
+                 * @memberof berth.shim.v1.RetireResponse
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                RetireResponse.prototype.toJSON = function toJSON() {
+                    return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the default type url for RetireResponse
+                 * @function getTypeUrl
+                 * @memberof berth.shim.v1.RetireResponse
+                 * @static
+                 * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns {string} The default type url
+                 */
+                RetireResponse.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                    if (typeUrlPrefix === undefined) {
+                        typeUrlPrefix = "type.googleapis.com";
+                    }
+                    return typeUrlPrefix + "/berth.shim.v1.RetireResponse";
+                };
+
+                return RetireResponse;
             })();
 
             v1.LogConfig = (function() {
@@ -9491,6 +10609,8 @@ export const berth = $root.berth = (() => {
                  * @property {Uint8Array|null} [stdout] AttachResponse stdout
                  * @property {Uint8Array|null} [stderr] AttachResponse stderr
                  * @property {berth.shim.v1.IExit|null} [exit] The process ended; the stream closes after this message.
+                 * @property {berth.shim.v1.IAttachReady|null} [attached] The first answer (protocol 2): the attach is registered, so the stdin and outputs asked
+                 * for are joined to the process; output from here on reaches this stream.
                  */
 
                 /**
@@ -9532,17 +10652,26 @@ export const berth = $root.berth = (() => {
                  */
                 AttachResponse.prototype.exit = null;
 
+                /**
+                 * The first answer (protocol 2): the attach is registered, so the stdin and outputs asked
+                 * for are joined to the process; output from here on reaches this stream.
+                 * @member {berth.shim.v1.IAttachReady|null|undefined} attached
+                 * @memberof berth.shim.v1.AttachResponse
+                 * @instance
+                 */
+                AttachResponse.prototype.attached = null;
+
                 // OneOf field names bound to virtual getters and setters
                 let $oneOfFields;
 
                 /**
                  * AttachResponse output.
-                 * @member {"stdout"|"stderr"|"exit"|undefined} output
+                 * @member {"stdout"|"stderr"|"exit"|"attached"|undefined} output
                  * @memberof berth.shim.v1.AttachResponse
                  * @instance
                  */
                 Object.defineProperty(AttachResponse.prototype, "output", {
-                    get: $util.oneOfGetter($oneOfFields = ["stdout", "stderr", "exit"]),
+                    get: $util.oneOfGetter($oneOfFields = ["stdout", "stderr", "exit", "attached"]),
                     set: $util.oneOfSetter($oneOfFields)
                 });
 
@@ -9580,6 +10709,8 @@ export const berth = $root.berth = (() => {
                         writer.uint32(/* id 2, wireType 2 =*/18).bytes(message.stderr);
                     if (message.exit != null && Object.hasOwnProperty.call(message, "exit"))
                         $root.berth.shim.v1.Exit.encode(message.exit, writer.uint32(/* id 3, wireType 2 =*/26).fork(), q + 1).ldelim();
+                    if (message.attached != null && Object.hasOwnProperty.call(message, "attached"))
+                        $root.berth.shim.v1.AttachReady.encode(message.attached, writer.uint32(/* id 4, wireType 2 =*/34).fork(), q + 1).ldelim();
                     return writer;
                 };
 
@@ -9640,6 +10771,10 @@ export const berth = $root.berth = (() => {
                             }
                         case 3: {
                                 message.exit = $root.berth.shim.v1.Exit.decode(reader, reader.uint32(), undefined, long + 1);
+                                break;
+                            }
+                        case 4: {
+                                message.attached = $root.berth.shim.v1.AttachReady.decode(reader, reader.uint32(), undefined, long + 1);
                                 break;
                             }
                         default:
@@ -9709,6 +10844,16 @@ export const berth = $root.berth = (() => {
                                 return "exit." + error;
                         }
                     }
+                    if (message.attached != null && Object.hasOwnProperty.call(message, "attached")) {
+                        if (properties.output === 1)
+                            return "output: multiple values";
+                        properties.output = 1;
+                        {
+                            let error = $root.berth.shim.v1.AttachReady.verify(message.attached, long + 1);
+                            if (error)
+                                return "attached." + error;
+                        }
+                    }
                     return null;
                 };
 
@@ -9745,6 +10890,11 @@ export const berth = $root.berth = (() => {
                             throw TypeError(".berth.shim.v1.AttachResponse.exit: object expected");
                         message.exit = $root.berth.shim.v1.Exit.fromObject(object.exit, long + 1);
                     }
+                    if (object.attached != null) {
+                        if (!$util.isObject(object.attached))
+                            throw TypeError(".berth.shim.v1.AttachResponse.attached: object expected");
+                        message.attached = $root.berth.shim.v1.AttachReady.fromObject(object.attached, long + 1);
+                    }
                     return message;
                 };
 
@@ -9780,6 +10930,11 @@ export const berth = $root.berth = (() => {
                         if (options.oneofs)
                             object.output = "exit";
                     }
+                    if (message.attached != null && Object.hasOwnProperty.call(message, "attached")) {
+                        object.attached = $root.berth.shim.v1.AttachReady.toObject(message.attached, options, q + 1);
+                        if (options.oneofs)
+                            object.output = "attached";
+                    }
                     return object;
                 };
 
@@ -9810,6 +10965,210 @@ export const berth = $root.berth = (() => {
                 };
 
                 return AttachResponse;
+            })();
+
+            v1.AttachReady = (function() {
+
+                /**
+                 * Properties of an AttachReady.
+                 * @memberof berth.shim.v1
+                 * @interface IAttachReady
+                 */
+
+                /**
+                 * Constructs a new AttachReady.
+                 * @memberof berth.shim.v1
+                 * @classdesc Attach is registered (AttachResponse.attached).
+                 * @implements IAttachReady
+                 * @constructor
+                 * @param {berth.shim.v1.IAttachReady=} [properties] Properties to set
+                 */
+                function AttachReady(properties) {
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                /**
+                 * Creates a new AttachReady instance using the specified properties.
+                 * @function create
+                 * @memberof berth.shim.v1.AttachReady
+                 * @static
+                 * @param {berth.shim.v1.IAttachReady=} [properties] Properties to set
+                 * @returns {berth.shim.v1.AttachReady} AttachReady instance
+                 */
+                AttachReady.create = function create(properties) {
+                    return new AttachReady(properties);
+                };
+
+                /**
+                 * Encodes the specified AttachReady message. Does not implicitly {@link berth.shim.v1.AttachReady.verify|verify} messages.
+                 * @function encode
+                 * @memberof berth.shim.v1.AttachReady
+                 * @static
+                 * @param {berth.shim.v1.IAttachReady} message AttachReady message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                AttachReady.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified AttachReady message, length delimited. Does not implicitly {@link berth.shim.v1.AttachReady.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof berth.shim.v1.AttachReady
+                 * @static
+                 * @param {berth.shim.v1.IAttachReady} message AttachReady message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                AttachReady.encodeDelimited = function encodeDelimited(message, writer) {
+                    return this.encode(message, writer && writer.len ? writer.fork() : writer).ldelim();
+                };
+
+                /**
+                 * Decodes an AttachReady message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof berth.shim.v1.AttachReady
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {berth.shim.v1.AttachReady} AttachReady
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                AttachReady.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.berth.shim.v1.AttachReady();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                /**
+                 * Decodes an AttachReady message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof berth.shim.v1.AttachReady
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {berth.shim.v1.AttachReady} AttachReady
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                AttachReady.decodeDelimited = function decodeDelimited(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.uint32());
+                };
+
+                /**
+                 * Verifies an AttachReady message.
+                 * @function verify
+                 * @memberof berth.shim.v1.AttachReady
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                AttachReady.verify = function verify(message, long) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $util.recursionLimit)
+                        return "maximum nesting depth exceeded";
+                    return null;
+                };
+
+                /**
+                 * Creates an AttachReady message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof berth.shim.v1.AttachReady
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {berth.shim.v1.AttachReady} AttachReady
+                 */
+                AttachReady.fromObject = function fromObject(object, long) {
+                    if (object instanceof $root.berth.shim.v1.AttachReady)
+                        return object;
+                    return new $root.berth.shim.v1.AttachReady();
+                };
+
+                /**
+                 * Creates a plain object from an AttachReady message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof berth.shim.v1.AttachReady
+                 * @static
+                 * @param {berth.shim.v1.AttachReady} message AttachReady
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                AttachReady.toObject = function toObject() {
+                    return {};
+                };
+
+                /**
+                 * Converts this AttachReady to JSON.
+                 * @function toJSON
+                 * @memberof berth.shim.v1.AttachReady
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                AttachReady.prototype.toJSON = function toJSON() {
+                    return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the default type url for AttachReady
+                 * @function getTypeUrl
+                 * @memberof berth.shim.v1.AttachReady
+                 * @static
+                 * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns {string} The default type url
+                 */
+                AttachReady.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                    if (typeUrlPrefix === undefined) {
+                        typeUrlPrefix = "type.googleapis.com";
+                    }
+                    return typeUrlPrefix + "/berth.shim.v1.AttachReady";
+                };
+
+                return AttachReady;
             })();
 
             v1.EventsRequest = (function() {

@@ -133,6 +133,12 @@ export type IAttachRequest = berth.tasks.v1.IAttachRequest;
 export const AttachResponse = pkg.AttachResponse;
 export type AttachResponse = berth.tasks.v1.AttachResponse;
 export type IAttachResponse = berth.tasks.v1.IAttachResponse;
+/**
+ * Attach is registered (AttachResponse.attached).
+ */
+export const AttachReady = pkg.AttachReady;
+export type AttachReady = berth.tasks.v1.AttachReady;
+export type IAttachReady = berth.tasks.v1.IAttachReady;
 
 /**
  * Tasks runs containers and the processes exec'd into them.

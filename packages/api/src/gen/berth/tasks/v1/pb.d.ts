@@ -3951,6 +3951,14 @@ export namespace berth {
 
                 /** The process ended; the stream closes after this message. */
                 exit?: (berth.tasks.v1.IWaitResponse|null);
+
+                /**
+                 * The first answer: the attach is registered with the shim (stdin and outputs joined), so
+                 * a Start from here on loses no output. berth-containerd announces it sends this with the
+                 * response header `berth-attach-ack: 1`, sent as soon as the stream opens; without that
+                 * header (an older berth-containerd) a client can only wait a moment.
+                 */
+                attached?: (berth.tasks.v1.IAttachReady|null);
             }
 
             /** Represents an AttachResponse. */
@@ -3971,8 +3979,16 @@ export namespace berth {
                 /** The process ended; the stream closes after this message. */
                 public exit?: (berth.tasks.v1.IWaitResponse|null);
 
+                /**
+                 * The first answer: the attach is registered with the shim (stdin and outputs joined), so
+                 * a Start from here on loses no output. berth-containerd announces it sends this with the
+                 * response header `berth-attach-ack: 1`, sent as soon as the stream opens; without that
+                 * header (an older berth-containerd) a client can only wait a moment.
+                 */
+                public attached?: (berth.tasks.v1.IAttachReady|null);
+
                 /** AttachResponse output. */
-                public output?: ("stdout"|"stderr"|"exit");
+                public output?: ("stdout"|"stderr"|"exit"|"attached");
 
                 /**
                  * Creates a new AttachResponse instance using the specified properties.
@@ -4046,6 +4062,97 @@ export namespace berth {
 
                 /**
                  * Gets the default type url for AttachResponse
+                 * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns The default type url
+                 */
+                public static getTypeUrl(typeUrlPrefix?: string): string;
+            }
+
+            /** Properties of an AttachReady. */
+            interface IAttachReady {
+            }
+
+            /** Attach is registered (AttachResponse.attached). */
+            class AttachReady implements IAttachReady {
+
+                /**
+                 * Constructs a new AttachReady.
+                 * @param [properties] Properties to set
+                 */
+                constructor(properties?: berth.tasks.v1.IAttachReady);
+
+                /**
+                 * Creates a new AttachReady instance using the specified properties.
+                 * @param [properties] Properties to set
+                 * @returns AttachReady instance
+                 */
+                public static create(properties?: berth.tasks.v1.IAttachReady): berth.tasks.v1.AttachReady;
+
+                /**
+                 * Encodes the specified AttachReady message. Does not implicitly {@link berth.tasks.v1.AttachReady.verify|verify} messages.
+                 * @param message AttachReady message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                public static encode(message: berth.tasks.v1.IAttachReady, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Encodes the specified AttachReady message, length delimited. Does not implicitly {@link berth.tasks.v1.AttachReady.verify|verify} messages.
+                 * @param message AttachReady message or plain object to encode
+                 * @param [writer] Writer to encode to
+                 * @returns Writer
+                 */
+                public static encodeDelimited(message: berth.tasks.v1.IAttachReady, writer?: $protobuf.Writer): $protobuf.Writer;
+
+                /**
+                 * Decodes an AttachReady message from the specified reader or buffer.
+                 * @param reader Reader or buffer to decode from
+                 * @param [length] Message length if known beforehand
+                 * @returns AttachReady
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): berth.tasks.v1.AttachReady;
+
+                /**
+                 * Decodes an AttachReady message from the specified reader or buffer, length delimited.
+                 * @param reader Reader or buffer to decode from
+                 * @returns AttachReady
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                public static decodeDelimited(reader: ($protobuf.Reader|Uint8Array)): berth.tasks.v1.AttachReady;
+
+                /**
+                 * Verifies an AttachReady message.
+                 * @param message Plain object to verify
+                 * @returns `null` if valid, otherwise the reason why it is not
+                 */
+                public static verify(message: { [k: string]: any }): (string|null);
+
+                /**
+                 * Creates an AttachReady message from a plain object. Also converts values to their respective internal types.
+                 * @param object Plain object
+                 * @returns AttachReady
+                 */
+                public static fromObject(object: { [k: string]: any }): berth.tasks.v1.AttachReady;
+
+                /**
+                 * Creates a plain object from an AttachReady message. Also converts values to other types if specified.
+                 * @param message AttachReady
+                 * @param [options] Conversion options
+                 * @returns Plain object
+                 */
+                public static toObject(message: berth.tasks.v1.AttachReady, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+                /**
+                 * Converts this AttachReady to JSON.
+                 * @returns JSON object
+                 */
+                public toJSON(): { [k: string]: any };
+
+                /**
+                 * Gets the default type url for AttachReady
                  * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
                  * @returns The default type url
                  */

@@ -10681,6 +10681,10 @@ export const berth = $root.berth = (() => {
                  * @property {Uint8Array|null} [stdout] AttachResponse stdout
                  * @property {Uint8Array|null} [stderr] AttachResponse stderr
                  * @property {berth.tasks.v1.IWaitResponse|null} [exit] The process ended; the stream closes after this message.
+                 * @property {berth.tasks.v1.IAttachReady|null} [attached] The first answer: the attach is registered with the shim (stdin and outputs joined), so
+                 * a Start from here on loses no output. berth-containerd announces it sends this with the
+                 * response header `berth-attach-ack: 1`, sent as soon as the stream opens; without that
+                 * header (an older berth-containerd) a client can only wait a moment.
                  */
 
                 /**
@@ -10722,17 +10726,28 @@ export const berth = $root.berth = (() => {
                  */
                 AttachResponse.prototype.exit = null;
 
+                /**
+                 * The first answer: the attach is registered with the shim (stdin and outputs joined), so
+                 * a Start from here on loses no output. berth-containerd announces it sends this with the
+                 * response header `berth-attach-ack: 1`, sent as soon as the stream opens; without that
+                 * header (an older berth-containerd) a client can only wait a moment.
+                 * @member {berth.tasks.v1.IAttachReady|null|undefined} attached
+                 * @memberof berth.tasks.v1.AttachResponse
+                 * @instance
+                 */
+                AttachResponse.prototype.attached = null;
+
                 // OneOf field names bound to virtual getters and setters
                 let $oneOfFields;
 
                 /**
                  * AttachResponse output.
-                 * @member {"stdout"|"stderr"|"exit"|undefined} output
+                 * @member {"stdout"|"stderr"|"exit"|"attached"|undefined} output
                  * @memberof berth.tasks.v1.AttachResponse
                  * @instance
                  */
                 Object.defineProperty(AttachResponse.prototype, "output", {
-                    get: $util.oneOfGetter($oneOfFields = ["stdout", "stderr", "exit"]),
+                    get: $util.oneOfGetter($oneOfFields = ["stdout", "stderr", "exit", "attached"]),
                     set: $util.oneOfSetter($oneOfFields)
                 });
 
@@ -10770,6 +10785,8 @@ export const berth = $root.berth = (() => {
                         writer.uint32(/* id 2, wireType 2 =*/18).bytes(message.stderr);
                     if (message.exit != null && Object.hasOwnProperty.call(message, "exit"))
                         $root.berth.tasks.v1.WaitResponse.encode(message.exit, writer.uint32(/* id 3, wireType 2 =*/26).fork(), q + 1).ldelim();
+                    if (message.attached != null && Object.hasOwnProperty.call(message, "attached"))
+                        $root.berth.tasks.v1.AttachReady.encode(message.attached, writer.uint32(/* id 4, wireType 2 =*/34).fork(), q + 1).ldelim();
                     return writer;
                 };
 
@@ -10830,6 +10847,10 @@ export const berth = $root.berth = (() => {
                             }
                         case 3: {
                                 message.exit = $root.berth.tasks.v1.WaitResponse.decode(reader, reader.uint32(), undefined, long + 1);
+                                break;
+                            }
+                        case 4: {
+                                message.attached = $root.berth.tasks.v1.AttachReady.decode(reader, reader.uint32(), undefined, long + 1);
                                 break;
                             }
                         default:
@@ -10899,6 +10920,16 @@ export const berth = $root.berth = (() => {
                                 return "exit." + error;
                         }
                     }
+                    if (message.attached != null && Object.hasOwnProperty.call(message, "attached")) {
+                        if (properties.output === 1)
+                            return "output: multiple values";
+                        properties.output = 1;
+                        {
+                            let error = $root.berth.tasks.v1.AttachReady.verify(message.attached, long + 1);
+                            if (error)
+                                return "attached." + error;
+                        }
+                    }
                     return null;
                 };
 
@@ -10935,6 +10966,11 @@ export const berth = $root.berth = (() => {
                             throw TypeError(".berth.tasks.v1.AttachResponse.exit: object expected");
                         message.exit = $root.berth.tasks.v1.WaitResponse.fromObject(object.exit, long + 1);
                     }
+                    if (object.attached != null) {
+                        if (!$util.isObject(object.attached))
+                            throw TypeError(".berth.tasks.v1.AttachResponse.attached: object expected");
+                        message.attached = $root.berth.tasks.v1.AttachReady.fromObject(object.attached, long + 1);
+                    }
                     return message;
                 };
 
@@ -10970,6 +11006,11 @@ export const berth = $root.berth = (() => {
                         if (options.oneofs)
                             object.output = "exit";
                     }
+                    if (message.attached != null && Object.hasOwnProperty.call(message, "attached")) {
+                        object.attached = $root.berth.tasks.v1.AttachReady.toObject(message.attached, options, q + 1);
+                        if (options.oneofs)
+                            object.output = "attached";
+                    }
                     return object;
                 };
 
@@ -11000,6 +11041,210 @@ export const berth = $root.berth = (() => {
                 };
 
                 return AttachResponse;
+            })();
+
+            v1.AttachReady = (function() {
+
+                /**
+                 * Properties of an AttachReady.
+                 * @memberof berth.tasks.v1
+                 * @interface IAttachReady
+                 */
+
+                /**
+                 * Constructs a new AttachReady.
+                 * @memberof berth.tasks.v1
+                 * @classdesc Attach is registered (AttachResponse.attached).
+                 * @implements IAttachReady
+                 * @constructor
+                 * @param {berth.tasks.v1.IAttachReady=} [properties] Properties to set
+                 */
+                function AttachReady(properties) {
+                    if (properties)
+                        for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                }
+
+                /**
+                 * Creates a new AttachReady instance using the specified properties.
+                 * @function create
+                 * @memberof berth.tasks.v1.AttachReady
+                 * @static
+                 * @param {berth.tasks.v1.IAttachReady=} [properties] Properties to set
+                 * @returns {berth.tasks.v1.AttachReady} AttachReady instance
+                 */
+                AttachReady.create = function create(properties) {
+                    return new AttachReady(properties);
+                };
+
+                /**
+                 * Encodes the specified AttachReady message. Does not implicitly {@link berth.tasks.v1.AttachReady.verify|verify} messages.
+                 * @function encode
+                 * @memberof berth.tasks.v1.AttachReady
+                 * @static
+                 * @param {berth.tasks.v1.IAttachReady} message AttachReady message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                AttachReady.encode = function encode(message, writer, q) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (q === undefined)
+                        q = 0;
+                    if (q > $util.recursionLimit)
+                        throw Error("max depth exceeded");
+                    return writer;
+                };
+
+                /**
+                 * Encodes the specified AttachReady message, length delimited. Does not implicitly {@link berth.tasks.v1.AttachReady.verify|verify} messages.
+                 * @function encodeDelimited
+                 * @memberof berth.tasks.v1.AttachReady
+                 * @static
+                 * @param {berth.tasks.v1.IAttachReady} message AttachReady message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                AttachReady.encodeDelimited = function encodeDelimited(message, writer) {
+                    return this.encode(message, writer && writer.len ? writer.fork() : writer).ldelim();
+                };
+
+                /**
+                 * Decodes an AttachReady message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof berth.tasks.v1.AttachReady
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {berth.tasks.v1.AttachReady} AttachReady
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                AttachReady.decode = function decode(reader, length, error, long) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $Reader.recursionLimit)
+                        throw Error("maximum nesting depth exceeded");
+                    let end, message;
+                    if (length === undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = new $root.berth.tasks.v1.AttachReady();
+                    while (reader.pos < end) {
+                        let tag = reader.uint32();
+                        if (tag === error)
+                            break;
+                        switch (tag >>> 3) {
+                        default:
+                            reader.skipType(tag & 7, long);
+                            break;
+                        }
+                    }
+                    if (length !== undefined) {
+                        if (reader.pos !== end)
+                            throw RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    return message;
+                };
+
+                /**
+                 * Decodes an AttachReady message from the specified reader or buffer, length delimited.
+                 * @function decodeDelimited
+                 * @memberof berth.tasks.v1.AttachReady
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @returns {berth.tasks.v1.AttachReady} AttachReady
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                AttachReady.decodeDelimited = function decodeDelimited(reader) {
+                    if (!(reader instanceof $Reader))
+                        reader = new $Reader(reader);
+                    return this.decode(reader, reader.uint32());
+                };
+
+                /**
+                 * Verifies an AttachReady message.
+                 * @function verify
+                 * @memberof berth.tasks.v1.AttachReady
+                 * @static
+                 * @param {Object.<string,*>} message Plain object to verify
+                 * @returns {string|null} `null` if valid, otherwise the reason why it is not
+                 */
+                AttachReady.verify = function verify(message, long) {
+                    if (typeof message !== "object" || message === null)
+                        return "object expected";
+                    if (long === undefined)
+                        long = 0;
+                    if (long > $util.recursionLimit)
+                        return "maximum nesting depth exceeded";
+                    return null;
+                };
+
+                /**
+                 * Creates an AttachReady message from a plain object. Also converts values to their respective internal types.
+                 * @function fromObject
+                 * @memberof berth.tasks.v1.AttachReady
+                 * @static
+                 * @param {Object.<string,*>} object Plain object
+                 * @returns {berth.tasks.v1.AttachReady} AttachReady
+                 */
+                AttachReady.fromObject = function fromObject(object, long) {
+                    if (object instanceof $root.berth.tasks.v1.AttachReady)
+                        return object;
+                    return new $root.berth.tasks.v1.AttachReady();
+                };
+
+                /**
+                 * Creates a plain object from an AttachReady message. Also converts values to other types if specified.
+                 * @function toObject
+                 * @memberof berth.tasks.v1.AttachReady
+                 * @static
+                 * @param {berth.tasks.v1.AttachReady} message AttachReady
+                 * @param {$protobuf.IConversionOptions} [options] Conversion options
+                 * @returns {Object.<string,*>} Plain object
+                 */
+                AttachReady.toObject = function toObject() {
+                    return {};
+                };
+
+                /**
+                 * Converts this AttachReady to JSON.
+                 * @function toJSON
+                 * @memberof berth.tasks.v1.AttachReady
+                 * @instance
+                 * @returns {Object.<string,*>} JSON object
+                 */
+                AttachReady.prototype.toJSON = function toJSON() {
+                    return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
+                };
+
+                /**
+                 * Gets the default type url for AttachReady
+                 * @function getTypeUrl
+                 * @memberof berth.tasks.v1.AttachReady
+                 * @static
+                 * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+                 * @returns {string} The default type url
+                 */
+                AttachReady.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                    if (typeUrlPrefix === undefined) {
+                        typeUrlPrefix = "type.googleapis.com";
+                    }
+                    return typeUrlPrefix + "/berth.tasks.v1.AttachReady";
+                };
+
+                return AttachReady;
             })();
 
             return v1;

@@ -220,15 +220,4 @@ export class ImageStore {
     }
     return { untagged: untag, deleted };
   }
-
-  /** berth-containerd's images of berthd no record names (left by a crash during an rmi): deleted. */
-  async prune(): Promise<void> {
-    const known = new Set(this.store.images().map((i) => containerdImageName(i.Id)));
-    const { images } = await this.ctd.call(this.ctd.images, (x) => x.list, { namespace: NAMESPACE });
-    for (const i of images) {
-      if (i.name?.startsWith('berthd/image:') && !known.has(i.name)) {
-        await this.ctd.call(this.ctd.images, (x) => x.delete, { namespace: NAMESPACE, name: i.name }).catch(() => undefined);
-      }
-    }
-  }
 }

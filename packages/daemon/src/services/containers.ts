@@ -12,7 +12,7 @@ import { NAMESPACE } from '../containerd/client.js';
 import { statusText } from '../container/status.js';
 import { parseTimeNs, rfc3339Nano } from '../container/record.js';
 import type { Engine } from '../engine.js';
-import { FailedPreconditionError, InvalidArgumentError, errorMessage } from '@berth/api/errdefs';
+import { FailedPreconditionError, InvalidArgumentError, UnavailableError, errorMessage } from '@berth/api/errdefs';
 import { readLogLines, readLogs } from '../logs/reader.js';
 import { LogTimes } from '../logs/log-time.js';
 import { toRuns } from '../logs/runs.js';
@@ -31,10 +31,39 @@ export type ContainersBackend = Pick<Engine,
 export const EXEC_STDIN_BUFFER = 1 << 20;
 
 /**
- * How long after its first message reaches berth-containerd an attach counts as registered with
- * the shim (berth.tasks.v1 has no acknowledgement of it; the shim registers on that message).
+ * With an older berth-containerd (no `attached` answer in berth.tasks.v1 Attach), how long after
+ * it opened an attach counts as registered with the shim (the shim registers on its first message).
  */
 export const ATTACH_SETTLE_MS = 50;
+/** How long berth-containerd's announced `attached` may take (a safety net: it takes milliseconds). */
+export const ATTACH_ACK_TIMEOUT_MS = 10_000;
+
+/**
+ * Resolves once an attach is registered with the shim, so a Start after it loses no output.
+ * berth-containerd answers `attached` first and announces it with the `berth-attach-ack` header,
+ * sent as the stream opens (tasks.proto). An older one sends neither (headers only come with
+ * output, which means registered too): then the attach counts as registered ATTACH_SETTLE_MS
+ * after it opened, as before. Rejects with a clear error if the announced answer never comes.
+ */
+function attachRegistered(up: grpc.ClientDuplexStream<CtdAttachRequest, CtdAttachResponse>, containerId: string): { registered: Promise<void>; acked: () => void } {
+  let acked: () => void = () => undefined;
+  const ack = new Promise<void>((r) => { acked = r; });
+  const registered = new Promise<void>((resolve, reject) => {
+    let announced = false;
+    const settle = setTimeout(() => { if (!announced) resolve(); }, ATTACH_SETTLE_MS);
+    up.once('metadata', (md: grpc.Metadata) => {
+      clearTimeout(settle);
+      if (md.get('berth-attach-ack')[0] !== '1') return resolve();
+      announced = true;
+      const safety = setTimeout(() => reject(new UnavailableError(
+        `attach to ${containerId}: berth-containerd did not confirm that the attach joined the container within ${ATTACH_ACK_TIMEOUT_MS / 1000} s (its shim may be stuck); try again`,
+      )), ATTACH_ACK_TIMEOUT_MS);
+      void ack.then(() => clearTimeout(safety));
+    });
+    void ack.then(() => { clearTimeout(settle); resolve(); });
+  });
+  return { registered, acked };
+}
 
 /** Input held until a process runs: bounded; the order of stdin, close and resizes kept. */
 export class InputGate<T extends { stdin?: Uint8Array | null }> {
@@ -297,8 +326,10 @@ function bridge(
   const gate = new InputGate<CtdAttachRequest>((m) => up.write(m), EXEC_STDIN_BUFFER, (full) => (full ? call.pause() : call.resume()));
   if (!o.beforeStart) gate.release();
   let exiting = Promise.resolve();
+  const { registered: settled, acked } = attachRegistered(up, o.containerId);
   up.on('data', (m: CtdAttachResponse) => {
-    if (m.output === 'stdout' && m.stdout) call.write({ stdout: m.stdout });
+    if (m.output === 'attached') acked();
+    else if (m.output === 'stdout' && m.stdout) call.write({ stdout: m.stdout });
     else if (m.output === 'stderr' && m.stderr) call.write({ stderr: m.stderr });
     else if (m.output === 'exit' && m.exit) {
       const x = m.exit;
@@ -336,10 +367,8 @@ function bridge(
   call.on('cancelled', () => finish());
   // Messages the client sent while the attach was being set up were held (paused): now they go.
   call.resume();
-  // The shim registers the attach when its first message arrives; berth.tasks.v1 does not
-  // acknowledge it, so the process starts (or the client is told it may start it) a moment later.
-  const settled = new Promise<void>((r) => setTimeout(r, ATTACH_SETTLE_MS));
-  if (o.onRegistered) void settled.then(() => { if (!finished) o.onRegistered!(); });
+  // The process starts (or the client is told it may start it) once the attach is registered.
+  void settled.then(() => { if (!finished) o.onRegistered?.(); }, (e: unknown) => finish(e));
   if (o.beforeStart) {
     void settled.then(() => o.beforeStart!()).then(() => gate.release(), (e: unknown) => finish(e));
   }

@@ -4,7 +4,6 @@ import type { IImageSummary } from '@berth/api/berth/engine/v1';
 import { num, unary } from '../lib/api.js';
 import type { Ctx } from '../lib/context.js';
 import { goTimeString, humanDuration, humanSize } from '../lib/units.js';
-import { formatList } from '../format/index.js';
 import { parseFilters } from './ps.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
@@ -28,6 +27,7 @@ export function imagesCommand(ctx: Ctx, name = 'images', aliases: string[] = [])
     .option('--no-trunc', "don't truncate output")
     .option('-q, --quiet', 'only show image IDs')
     .action(async (repo: string | undefined, o: { all?: boolean; filter: string[]; format?: string; trunc: boolean; quiet?: boolean; digests?: boolean }) => {
+      const { formatList } = await import('../format/index.js'); // lazily: its set-up (string-width's) is ~15 ms
       const filters = parseFilters(o.filter);
       if (repo) filters.push({ key: 'reference', values: [repo] });
       const r = await unary<{ images: IImageSummary[] }>((cb) => ctx.api().images.list({ all: Boolean(o.all), filters }, cb));

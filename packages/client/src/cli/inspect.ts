@@ -4,7 +4,6 @@ import { Command } from 'commander';
 import { unary } from '../lib/api.js';
 import type { Ctx } from '../lib/context.js';
 import { ExitError, describe, isNotFound } from '../lib/errors.js';
-import { renderTemplate } from '../format/index.js';
 
 type Kind = 'container' | 'image' | undefined;
 
@@ -30,6 +29,7 @@ export function inspectCommand(ctx: Ctx, name = 'inspect', fixed?: Kind): Comman
     .option('-s, --size', 'display total file sizes if the type is container');
   if (!fixed) cmd.option('--type <string>', 'only inspect objects of the given type (container, image)');
   return cmd.action(async (names: string[], o: { format?: string; type?: string }) => {
+    const { renderTemplate } = await import('../format/index.js'); // lazily: its set-up (string-width's) is ~15 ms
     const kind = fixed ?? (o.type as Kind);
     if (kind !== undefined && kind !== 'container' && kind !== 'image') throw new ExitError(1, `"${kind}" is not a valid value for --type`);
     const docs: unknown[] = [];

@@ -5,7 +5,7 @@ import { num, unary } from '../lib/api.js';
 import type { Ctx } from '../lib/context.js';
 import { UsageError } from '../lib/errors.js';
 import { goTimeString, humanDuration, humanSize } from '../lib/units.js';
-import { formatList, goQuote } from '../format/index.js';
+import { goQuote } from '../format/go-fmt.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -63,6 +63,7 @@ export function psCommand(ctx: Ctx, name = 'ps', aliases: string[] = []): Comman
     .option('-q, --quiet', 'only display container IDs')
     .option('-s, --size', 'display total file sizes')
     .action(async (o: { all?: boolean; filter: string[]; format?: string; last: string; latest?: boolean; trunc: boolean; quiet?: boolean; size?: boolean }) => {
+      const { formatList } = await import('../format/index.js'); // lazily: its set-up (string-width's) is ~15 ms
       if (!/^-?\d+$/.test(o.last)) throw new UsageError(`invalid argument "${o.last}" for "-n, --last" flag: strconv.ParseInt: parsing "${o.last}": invalid syntax`);
       let limit = Number(o.last);
       if (o.latest) limit = 1;

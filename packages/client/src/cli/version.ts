@@ -4,7 +4,6 @@ import type { IVersionResponse } from '@berth/api/berth/engine/v1';
 import { unary } from '../lib/api.js';
 import type { Ctx } from '../lib/context.js';
 import { describe, ExitError } from '../lib/errors.js';
-import { renderTemplate } from '../format/index.js';
 import pkg from '../../package.json' with { type: 'json' };
 
 export function versionCommand(ctx: Ctx, name = 'version'): Command {
@@ -25,6 +24,7 @@ export function versionCommand(ctx: Ctx, name = 'version'): Command {
         KernelVersion: server.kernelVersion, Components: (server.components ?? []).map((c) => ({ Name: c.name, Version: c.version, Details: c.details ?? {} })),
       };
       if (o.format) {
+        const { renderTemplate } = await import('../format/index.js'); // lazily: its set-up (string-width's) is ~15 ms
         process.stdout.write(`${renderTemplate(o.format, { Client: client, Server: srv ?? null })}\n`);
       } else {
         let out = `Client:\n Version:           ${client.Version}\n API version:       ${client.ApiVersion}\n Node version:      ${client.NodeVersion}\n OS/Arch:           ${client.Os}/${client.Arch}\n`;

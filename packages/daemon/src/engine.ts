@@ -453,7 +453,8 @@ export class Engine {
       if (!isNotFound(e)) throw e;
     }
     const image = this.store.images().find((i) => i.Id === c.Image);
-    if (!image?.chainId) throw new NotFoundError(`image ${c.Image} of container ${c.Name.slice(1)} is gone`);
+    if (!image) throw new NotFoundError(`image ${c.Image} of container ${c.Name.slice(1)} is gone`);
+    if (!image.chainId) throw new FailedPreconditionError(`image ${c.Image} was imported before berthd kept images in berth-containerd: import it again and create the container anew`);
     return this.prepareRoot(c, image.chainId);
   }
 

@@ -186,6 +186,7 @@ export class Engine {
     hostConfig.ConsoleSize = [num(reqConfig.consoleRows), num(reqConfig.consoleCols)];
     capabilities(hostConfig.CapAdd, hostConfig.CapDrop, hostConfig.Privileged);
     const image = this.images.resolve(userConfig.Image);
+    if (!image.chainId) throw new FailedPreconditionError(`image ${userConfig.Image} was imported before berthd kept images in berth-containerd: import it again`);
     if (name && !NAME_RE.test(name)) throw new InvalidArgumentError(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     const taken = (n: string): boolean => this.store.nameTaken(n) !== undefined;
     const fullName = `/${(name || generateName(taken)).replace(/^\//, '')}`;

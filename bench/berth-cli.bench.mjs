@@ -4,6 +4,7 @@
 // busybox imported with `berth import`; Docker: a private dockerd (test-e2e/support/dockerd.ts),
 // the same tar imported with `docker import`. Every container has --network none.
 //
+// - version: the CLI's start-up and one call, beside docker version and `node -e 0`.
 // - run --rm busybox true: one foreground run, to its end (median of 5 in a row per round). Aim:
 //   at most 0.7x Docker's.
 // - 20 containers: 20 `run -d ... sleep` at once (until all 20 CLIs end), then one `rm -f` of the 20.
@@ -193,6 +194,23 @@ async function release() {
 }
 
 export const workloads = [
+  {
+    // The CLI's own start-up and one call (Ping-like): `version` against the running daemon,
+    // beside `docker version` and a bare `node -e 0` (the floor any Node CLI starts from).
+    name: 'berth CLI version',
+    unit: 'ms',
+    ...contenders(async (st, who) => {
+      const e = engine(st, who);
+      const t = t0();
+      await ok(e.argv('version'), e.env);
+      return { value: msSince(t) };
+    }),
+    peers: [
+      { name: 'docker', available: () => has('dockerd') && has('docker'), run: async () => { const e = engine(await stacks(), 'docker'); const t = t0(); await ok(e.argv('version'), e.env); return { value: msSince(t) }; } },
+      { name: 'node -e 0', available: () => true, run: async () => { const t = t0(); await ok([process.execPath, '-e', '0']); return { value: msSince(t) }; } },
+    ],
+    summary: (m) => [ratioLine(m, 'value').replace(/^value: /, ''), `Berth/node -e 0 ${m.berth?.value && m['node -e 0']?.value ? (m.berth.value / m['node -e 0'].value).toFixed(2) : '?'}x`].join('; '),
+  },
   {
     name: 'berth CLI run --rm true',
     unit: 'ms',

@@ -96,6 +96,8 @@ export class Engine {
   private readonly changes = new EventEmitter();
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Per container, its last exit's queue slot and whether that exit was recorded (see handleExit). */
+  private readonly exitSlots = new Map<string, { slot: Promise<unknown>; recorded: Promise<boolean> }>();
   private readonly oom = new Set<string>();
   readonly execs = new Map<string, ExecRecord>();
   /** Containers whose task was created for an attach before their start (the task is in `created`). */
@@ -528,28 +530,49 @@ export class Engine {
 
   // ---- exits --------------------------------------------------------------------------------
 
-  /** An exit of a container's init, from an event, a reconcile or a stop. Idempotent. */
+  /**
+   * An exit of a container's init, from an event, a reconcile, an attach or a stop. Idempotent.
+   * Resolves once the exit is recorded (State, restart policy): the exit info given is the true
+   * one already (the shim's, from its durable record), so nobody waits for the task's delete,
+   * which takes as long as its shim takes to go away. That delete, the root's unmount and an
+   * AutoRemove follow in the same queue slot, so no later operation on the container overtakes them.
+   */
   handleExit(id: string, exit: ExitInfo): Promise<void> {
-    return this.queue(id, async () => {
+    // The same exit comes twice (the event, and an attach's stream): while nothing is queued
+    // behind the first one's slot, the second waits for that recording, not for its cleanup.
+    const last = this.exitSlots.get(id);
+    if (last && this.queues.get(id) === last.slot) return last.recorded.then((ok) => (ok ? undefined : this.handleExit(id, exit)));
+    let told!: (ok: boolean) => void;
+    const recorded = new Promise<boolean>((r) => { told = r; });
+    const done = this.queue(id, async () => {
       const c = this.fresh(id);
-      if (!c) return;
-      if (c.State.Status !== 'running' && c.State.Status !== 'paused') return;
-      if (exit.pid && c.State.Pid && exit.pid !== c.State.Pid) return; // an earlier run's exit
-      const p = await this.ctdDeleteTask(id).catch((e: unknown) => {
-        this.o.log.warn('deleting the task', { id, error: errorMessage(e) });
-        return undefined;
-      });
-      const info = p && num(p.exitedAtNs) ? {
-        pid: num(p.pid), exitStatus: num(p.exitStatus), exitedAtNs: BigInt(String(p.exitedAtNs)), oomKilled: Boolean(p.oomKilled) || exit.oomKilled, reason: p.reason || exit.reason,
-      } : exit;
-      const ranMs = Number((info.exitedAtNs - parseTimeNs(c.State.StartedAt)) / 1_000_000n);
-      await this.onExited(c, info, ranMs);
+      const skip = !c || (c.State.Status !== 'running' && c.State.Status !== 'paused')
+        || (exit.pid !== 0 && c.State.Pid !== 0 && exit.pid !== c.State.Pid); // an earlier run's exit
+      if (!c || skip) {
+        if (this.exitSlots.get(id)?.recorded === recorded) this.exitSlots.delete(id);
+        return told(false);
+      }
+      const ranMs = Number(((exit.exitedAtNs || nowNs()) - parseTimeNs(c.State.StartedAt)) / 1_000_000n);
+      await this.onExited(c, exit, ranMs, () => told(true));
     });
+    const slot = this.queues.get(id)!;
+    this.exitSlots.set(id, { slot, recorded });
+    const forget = (): void => {
+      if (this.exitSlots.get(id)?.slot === slot) this.exitSlots.delete(id);
+    };
+    // Settles with the recording (or its failure); a failure after it is the cleanup's, logged.
+    done.then(forget, (e: unknown) => {
+      forget();
+      this.o.log.warn('after an exit', { id, error: errorMessage(e) });
+    });
+    return Promise.race([recorded.then(() => undefined), done]);
   }
 
-  private async onExited(c: ContainerRecord, exit: ExitInfo, ranMs: number): Promise<void> {
+
+  private async onExited(c: ContainerRecord, exit: ExitInfo, ranMs: number, recorded?: () => void): Promise<void> {
+    const since = (): number | undefined => (exit.exitedAtNs ? Number(nowNs() - exit.exitedAtNs) / 1e6 : undefined);
+    const arrivedMs = since();
     this.stopHealth(c.Id);
-    await unmountOverlay(c.rootfs.merged).catch(() => undefined);
     const oom = exit.oomKilled || this.oom.has(c.Id);
     this.oom.delete(c.Id);
     const wasStart = exit.pid === 0 && c.State.Error !== '';
@@ -560,9 +583,25 @@ export class Engine {
       FinishedAt: rfc3339Nano(exit.exitedAtNs || nowNs()),
     };
     this.emitContainer(c, 'die', { exitCode: String(c.State.ExitCode) });
+    // An exit only ever schedules a restart (never starts one now), so the task's delete and
+    // the unmount below still come before any new start of this container.
     await this.applyRestart(c, { type: 'exit', exitCode: exit.exitStatus, ranMs: Math.max(0, ranMs) });
     this.changes.emit(c.Id);
-    if (c.restart.status === 'exited' && c.HostConfig.AutoRemove) {
+    // Told now, before the task's delete (which lasts as long as its shim takes to go away);
+    // except an AutoRemove's, whose attached `run --rm` ends when told: it stays told after the
+    // task is gone, so the removal right behind it ends about when the client does.
+    const autoRemove = c.restart.status === 'exited' && c.HostConfig.AutoRemove;
+    if (!autoRemove) recorded?.();
+    const recordedMs = since();
+    const t0 = performance.now();
+    await this.ctdDeleteTask(c.Id).catch((e: unknown) => {
+      this.o.log.warn('deleting the task', { id: c.Id, error: errorMessage(e) });
+    });
+    const t1 = performance.now();
+    await unmountOverlay(c.rootfs.merged).catch(() => undefined);
+    this.o.log.debug('exit handled (ms since the exit)', { id: c.Id, arrivedMs, recordedMs, taskDeleteMs: t1 - t0, unmountMs: performance.now() - t1, doneMs: since() });
+    recorded?.();
+    if (autoRemove) {
       // Attached clients tell the exit first (their output is in their streams by then); the
       // container goes when the last of them has.
       if (this.attachedClients.get(c.Id)) {
@@ -988,57 +1027,77 @@ export class Engine {
 
   /**
    * Records against tasks (README, "Reconciliation at start"): running ones adopted, exits in the
-   * gap applied with their true status and time, then daemon-restart or host-reboot.
+   * gap applied with their true status and time, then daemon-restart or host-reboot. One List
+   * answers for every task; the containers are settled side by side, each in its own queue.
    */
   async reconcile(atStart: boolean): Promise<void> {
     const bootId = readBootId();
     const prevBoot = this.store.getMeta('boot_id');
     const reboot = atStart && prevBoot !== undefined && prevBoot !== bootId;
     if (atStart) this.store.setMeta('boot_id', bootId);
-    for (const c of this.store.containers()) {
+    const records = this.store.containers();
+    const tasks = new Map<string, Process>();
+    if (!reboot && records.length) {
+      for (const p of (await this.ctd.call(this.ctd.tasks, (x) => x.list, { namespace: NAMESPACE })).tasks) tasks.set(p.containerId ?? '', p);
+    }
+    const warn = (what: string, id: string) => (e: unknown): void => this.o.log.warn(what, { id, error: errorMessage(e) });
+    await Promise.all(records.map(async (c) => {
       if (c.State.Status === 'removing') {
-        await this.queue(c.Id, () => this.removeNow(c)).catch((e: unknown) => this.o.log.warn('finishing a removal', { id: c.Id, error: errorMessage(e) }));
-        continue;
+        return this.queue(c.Id, () => this.removeNow(c)).catch(warn('finishing a removal', c.Id));
       }
       if (reboot) {
-        await this.queue(c.Id, async () => {
+        return this.queue(c.Id, async () => {
           await this.ctdDeleteTask(c.Id).catch(() => undefined);
           await unmountOverlay(c.rootfs.merged).catch(() => undefined);
           if (c.State.Status === 'running' || c.State.Status === 'paused') {
             c.State = { ...c.State, Status: 'exited', Running: false, Paused: false, Pid: 0, ExitCode: 255, Error: 'host rebooted', FinishedAt: rfc3339Nano(nowNs()) };
           }
           await this.applyRestart(c, { type: 'host-reboot' });
-        }).catch((e: unknown) => this.o.log.warn('reboot restart', { id: c.Id, error: errorMessage(e) }));
-        continue;
+        }).catch(warn('reboot restart', c.Id));
       }
+      const p = tasks.get(c.Id);
       if (c.State.Status === 'running' || c.State.Status === 'paused') {
-        let p: Process | undefined;
-        try {
-          p = (await this.ctd.call(this.ctd.tasks, (x) => x.get, { namespace: NAMESPACE, containerId: c.Id })).process ?? undefined;
-        } catch (e) {
-          if (!isNotFound(e)) throw e;
-        }
         if (!p) {
-          await this.handleExit(c.Id, { pid: 0, exitStatus: 255, exitedAtNs: nowNs(), oomKilled: false, reason: 'task not found in berth-containerd' });
-        } else if (p.status === Status.STATUS_STOPPED) {
-          await this.handleExit(c.Id, { pid: num(p.pid), exitStatus: num(p.exitStatus), exitedAtNs: BigInt(String(p.exitedAtNs ?? 0)), oomKilled: Boolean(p.oomKilled), reason: p.reason ?? '' });
-        } else if (atStart) {
-          const paused = p.status === Status.STATUS_PAUSED;
-          if (paused !== c.State.Paused || num(p.pid) !== c.State.Pid) {
-            c.State = { ...c.State, Paused: paused, Status: paused ? 'paused' : 'running', Pid: num(p.pid) };
-            c.restart = { ...c.restart, status: paused ? 'paused' : 'running' };
-            this.save(c);
-          }
-          this.startHealth(c);
+          return this.handleExit(c.Id, { pid: 0, exitStatus: 255, exitedAtNs: nowNs(), oomKilled: false, reason: 'task not found in berth-containerd' });
         }
-      } else if (atStart) {
-        await this.queue(c.Id, () => this.applyRestart(c, { type: 'daemon-restart' })).catch((e: unknown) => this.o.log.warn('daemon-restart', { id: c.Id, error: errorMessage(e) }));
+        if (p.status === Status.STATUS_STOPPED) {
+          return this.handleExit(c.Id, { pid: num(p.pid), exitStatus: num(p.exitStatus), exitedAtNs: BigInt(String(p.exitedAtNs ?? 0)), oomKilled: Boolean(p.oomKilled), reason: p.reason ?? '' });
+        }
+        if (!atStart) return undefined;
+        const paused = p.status === Status.STATUS_PAUSED;
+        if (paused !== c.State.Paused || num(p.pid) !== c.State.Pid) {
+          c.State = { ...c.State, Paused: paused, Status: paused ? 'paused' : 'running', Pid: num(p.pid) };
+          c.restart = { ...c.restart, status: paused ? 'paused' : 'running' };
+          this.save(c);
+        }
+        return this.startHealth(c);
       }
-    }
+      if (!atStart) return undefined;
+      if (p) {
+        // A task of a container that is not running: its exit was recorded and berthd stopped
+        // before deleting it, or it was made for an attach that went with berthd. Its shim goes.
+        void this.queue(c.Id, async () => {
+          await this.ctdDeleteTask(c.Id);
+          await unmountOverlay(c.rootfs.merged);
+        }).catch(warn('deleting a stale task', c.Id));
+      }
+      return this.queue(c.Id, () => this.applyRestart(c, { type: 'daemon-restart' })).catch(warn('daemon-restart', c.Id));
+    }));
   }
 
+  private setReady?: () => void;
+  /**
+   * Resolves once the start's reconciliation is over: from then on a record tells the truth
+   * about its task (before, a container recorded running may have exited in the gap).
+   */
+  readonly ready = new Promise<void>((r) => { this.setReady = r; });
+
   async init(): Promise<void> {
-    await this.reconcile(true);
+    try {
+      await this.reconcile(true);
+    } finally {
+      this.setReady?.();
+    }
     this.subscribe();
   }
 

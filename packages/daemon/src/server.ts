@@ -1,7 +1,7 @@
 /**
- * berthd assembled: the store, berth-containerd (found or started), the engine (reconciled
- * before the socket answers, so the first `ps` already tells the truth) and the gRPC services on
- * `<state>/berthd.sock`.
+ * berthd assembled: the store, the gRPC services on `<state>/berthd.sock` (served at once, see
+ * startBerthd), berth-containerd (found or started) and the engine, reconciled before any
+ * container call is answered, so the first `ps` already tells the truth.
  */
 import * as grpc from '@grpc/grpc-js';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, rmdirSync } from 'node:fs';
@@ -9,11 +9,13 @@ import { basename, dirname, join } from 'node:path';
 import { ContainersService, ImagesService, SystemService } from '@berth/api/berth/engine/v1';
 import { VersionService, type VersionServer } from '@berth/api/berth/version/v1';
 import { unixAddress } from '@berth/api';
+import { toServiceError } from '@berth/api/errdefs';
+import type { ContainerdClient } from './containerd/client.js';
 import { connectContainerd } from './containerd/connect.js';
 import { Engine } from './engine.js';
 import type { Logger } from './log.js';
 import { containersService } from './services/containers.js';
-import { unary } from './services/handler.js';
+import { fail, unary } from './services/handler.js';
 import { imagesService } from './services/images.js';
 import { systemService } from './services/system.js';
 import { Store } from './store/db.js';
@@ -52,30 +54,79 @@ export async function bindUnix(server: grpc.Server, path: string): Promise<void>
   }
 }
 
+/**
+ * An implementation of `definition` whose calls wait for `impl` (a call made before it is there
+ * is held, not refused); `now` answers its methods at once.
+ */
+export function deferred<T extends object>(definition: grpc.ServiceDefinition, impl: Promise<T>, now: Partial<T> = {}): T {
+  const out: Record<string, unknown> = { ...now };
+  for (const name of Object.keys(definition)) {
+    if (name in out) continue;
+    out[name] = (call: { destroyed?: boolean; emit(event: 'error', e: unknown): boolean }, cb?: (e: grpc.ServiceError) => void) => {
+      impl.then(
+        (real) => (real as Record<string, (c: unknown, cb?: unknown) => void>)[name]!(call, cb),
+        (e: unknown) => (cb ? cb(toServiceError(e) as grpc.ServiceError) : fail(call, e)),
+      );
+    };
+  }
+  return out as T;
+}
+
+/**
+ * berthd serves at once, while berth-containerd starts and the records are reconciled: Ping
+ * answers then; Images, System and Version once berth-containerd does; Containers (ps and
+ * inspect included) once the reconciliation is over, so their first answer is already the
+ * truth (a record says running until then, even of a container that exited in the gap).
+ */
 export async function startBerthd(o: BerthdOptions): Promise<Berthd> {
   mkdirSync(o.state, { recursive: true, mode: 0o711 });
   const store = new Store(o.root);
-  const containerd = await connectContainerd({ root: o.root, state: o.state, socket: o.containerd, log: o.log });
-  const engine = new Engine({ root: o.root, state: o.state, store, containerd, log: o.log, initBinary: o.initBinary, version: o.version });
-  await engine.init();
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
+  let setEngine!: (e: { engine: Engine; containerd: ContainerdClient }) => void;
+  let failEngine!: (e: unknown) => void;
+  const started = new Promise<{ engine: Engine; containerd: ContainerdClient }>((res, rej) => { setEngine = res; failEngine = rej; });
+  started.catch(() => undefined);
   const version: VersionServer = {
     get: unary(() => ({ program: 'berthd', version: o.version, apiVersions: API_VERSIONS, gitCommit: '', os: process.platform, arch: process.arch })),
   };
   server.addService(VersionService, version);
-  server.addService(ContainersService, containersService(engine));
-  server.addService(ImagesService, imagesService({
+  server.addService(ContainersService, deferred(ContainersService, started.then(async ({ engine }) => {
+    await engine.ready;
+    return containersService(engine);
+  })));
+  server.addService(ImagesService, deferred(ImagesService, started.then(({ engine }) => imagesService({
     images: engine.images, root: o.root,
     imageUsers: (id) => engine.list().filter((c) => c.Image === id).map((c) => c.Id),
     emit: (t, a, id, attrs) => engine.emit(t, a, id, attrs),
-  }));
-  server.addService(SystemService, systemService(engine, {
-    root: o.root, state: o.state, version: o.version, containerdAddress: containerd.socket, initBinary: o.initBinary,
-    containerdVersion: async () => (await containerd.call(containerd.version, (v) => v.get, {}, 2000)).version,
-  }));
+  }))));
+  const ping = unary(() => ({ apiVersion: 'berth.engine.v1', osType: 'linux' }));
+  server.addService(SystemService, deferred(SystemService, started.then(async ({ engine, containerd }) => {
+    await engine.ready; // Info counts the running containers
+    return systemService(engine, {
+      root: o.root, state: o.state, version: o.version, containerdAddress: containerd.socket, initBinary: o.initBinary,
+      containerdVersion: async () => (await containerd.call(containerd.version, (v) => v.get, {}, 2000)).version,
+    });
+  }), { ping } as never));
   const address = join(o.state, 'berthd.sock');
   await bindUnix(server, address);
-  o.log.info('serving', { address, root: o.root, state: o.state, containerd: containerd.socket });
+  o.log.info('serving', { address, root: o.root, state: o.state });
+  let engine: Engine;
+  let containerd: ContainerdClient | undefined;
+  try {
+    containerd = await connectContainerd({ root: o.root, state: o.state, socket: o.containerd, log: o.log });
+    engine = new Engine({ root: o.root, state: o.state, store, containerd, log: o.log, initBinary: o.initBinary, version: o.version });
+    setEngine({ engine, containerd });
+    const t0 = performance.now();
+    await engine.init();
+    o.log.info('reconciled', { containerd: containerd.socket, containers: store.containers().length, ms: Math.round(performance.now() - t0) });
+  } catch (e) {
+    failEngine(e);
+    server.forceShutdown();
+    rmSync(address, { force: true });
+    containerd?.close();
+    store.close();
+    throw e;
+  }
   return {
     engine, address,
     async stop() {

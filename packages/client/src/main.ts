@@ -35,12 +35,8 @@ import { waitCommand } from './cli/wait.js';
 import { makeCtx, type Ctx } from './lib/context.js';
 import { ExitError, UsageError, describe } from './lib/errors.js';
 
-/**
- * The command tree: Docker's top-level shortcuts and the `container`, `image` and `system` groups.
- * `verb`, the command line's first word (firstVerb), leaves out the groups' verbs it does not name;
- * undefined builds everything.
- */
-export function buildProgram(verb?: string): { program: Command; ctx: Ctx } {
+/** The command tree: Docker's top-level shortcuts and the `container` and `image` groups. */
+export function buildProgram(): { program: Command; ctx: Ctx } {
   const program = new Command('berth');
   const ctx = makeCtx(() => program.opts<{ host?: string }>().host);
   program
@@ -72,26 +68,19 @@ export function buildProgram(verb?: string): { program: Command; ctx: Ctx } {
   program.addCommand(infoCommand(ctx));
   program.addCommand(eventsCommand(ctx));
 
-  // A group's verbs are made only when the command line names the group (start-up: `container`
-  // alone repeats some 20 commands, run's and create's hundred flags among them).
-  const group = verb === undefined || verb === 'help' ? () => true : (name: string) => verb === name;
   const container = new Command('container').description('Manage containers').enablePositionalOptions();
-  if (group('container')) containerVerbs(container, false);
+  containerVerbs(container, false);
   program.addCommand(container);
   const image = new Command('image').description('Manage images').enablePositionalOptions();
-  if (group('image')) {
-    image.addCommand(imagesCommand(ctx, 'ls', ['list']));
-    image.addCommand(inspectCommand(ctx, 'inspect', 'image'));
-    image.addCommand(importCommand(ctx));
-    image.addCommand(tagCommand(ctx));
-    image.addCommand(rmiCommand(ctx, 'rm', ['remove']));
-  }
+  image.addCommand(imagesCommand(ctx, 'ls', ['list']));
+  image.addCommand(inspectCommand(ctx, 'inspect', 'image'));
+  image.addCommand(importCommand(ctx));
+  image.addCommand(tagCommand(ctx));
+  image.addCommand(rmiCommand(ctx, 'rm', ['remove']));
   program.addCommand(image);
   const system = new Command('system').description('Manage Berth').enablePositionalOptions();
-  if (group('system')) {
-    system.addCommand(infoCommand(ctx));
-    system.addCommand(eventsCommand(ctx));
-  }
+  system.addCommand(infoCommand(ctx));
+  system.addCommand(eventsCommand(ctx));
   program.addCommand(system);
 
   // Every command: errors are thrown to main (not printed by commander), groups without a verb show help.
@@ -130,18 +119,8 @@ function commanderMessage(e: CommanderError): string {
   return m;
 }
 
-/** The first word of the command line that is not a global option (or its value): the command. */
-export function firstVerb(args: string[]): string {
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '-H' || a === '--host') i++;
-    else if (!a.startsWith('-')) return a;
-  }
-  return '';
-}
-
 export async function main(argv: string[]): Promise<number> {
-  const { program, ctx } = buildProgram(firstVerb(argv.slice(2)));
+  const { program, ctx } = buildProgram();
   const args = argv.slice(2);
   try {
     await program.parseAsync(argv);

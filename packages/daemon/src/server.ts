@@ -59,6 +59,7 @@ export async function bindUnix(server: grpc.Server, path: string): Promise<void>
  * is held, not refused); `now` answers its methods at once.
  */
 export function deferred<T extends object>(definition: grpc.ServiceDefinition, impl: Promise<T>, now: Partial<T> = {}): T {
+  impl.catch(() => undefined); // told to each call held; unheard of without calls
   const out: Record<string, unknown> = { ...now };
   for (const name of Object.keys(definition)) {
     if (name in out) continue;
@@ -74,8 +75,8 @@ export function deferred<T extends object>(definition: grpc.ServiceDefinition, i
 
 /**
  * berthd serves at once, while berth-containerd starts and the records are reconciled: Ping
- * answers then; Images, System and Version once berth-containerd does; Containers (ps and
- * inspect included) once the reconciliation is over, so their first answer is already the
+ * answers then; Images, Version and Events once berth-containerd does; Containers (ps and
+ * inspect included) and Info once the reconciliation is over, so their first answer is already the
  * truth (a record says running until then, even of a container that exited in the gap).
  */
 export async function startBerthd(o: BerthdOptions): Promise<Berthd> {
@@ -100,13 +101,13 @@ export async function startBerthd(o: BerthdOptions): Promise<Berthd> {
     emit: (t, a, id, attrs) => engine.emit(t, a, id, attrs),
   }))));
   const ping = unary(() => ({ apiVersion: 'berth.engine.v1', osType: 'linux' }));
-  server.addService(SystemService, deferred(SystemService, started.then(async ({ engine, containerd }) => {
-    await engine.ready; // Info counts the running containers
-    return systemService(engine, {
-      root: o.root, state: o.state, version: o.version, containerdAddress: containerd.socket, initBinary: o.initBinary,
-      containerdVersion: async () => (await containerd.call(containerd.version, (v) => v.get, {}, 2000)).version,
-    });
-  }), { ping } as never));
+  const system = started.then(({ engine, containerd }) => systemService(engine, {
+    root: o.root, state: o.state, version: o.version, containerdAddress: containerd.socket, initBinary: o.initBinary,
+    containerdVersion: async () => (await containerd.call(containerd.version, (v) => v.get, {}, 2000)).version,
+  }));
+  // Info counts the running containers: it waits for the reconciliation too.
+  const { info } = deferred(SystemService, system.then(async (s) => ((await started).engine.ready).then(() => s)));
+  server.addService(SystemService, deferred(SystemService, system, { ping, info } as never));
   const address = join(o.state, 'berthd.sock');
   await bindUnix(server, address);
   o.log.info('serving', { address, root: o.root, state: o.state });

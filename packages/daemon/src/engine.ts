@@ -561,8 +561,13 @@ export class Engine {
       if (this.exitSlots.get(id)?.slot === slot) this.exitSlots.delete(id);
     };
     // Settles with the recording (or its failure); a failure after it is the cleanup's, logged.
-    done.then(forget, (e: unknown) => {
+    // A slot that ends without recording lets those waiting on it try on their own.
+    done.then(() => {
       forget();
+      told(false);
+    }, (e: unknown) => {
+      forget();
+      told(false);
       this.o.log.warn('after an exit', { id, error: errorMessage(e) });
     });
     return Promise.race([recorded.then(() => undefined), done]);

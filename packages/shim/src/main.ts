@@ -81,6 +81,18 @@ async function become(opts: ServeOptions, p: Prepared): Promise<void> {
   const journal = new p.EventJournal(join(dir, 'events.log'));
   let server: import('@grpc/grpc-js').Server | undefined;
   let exiting = false;
+  let removeAll = false;
+  let finished = false;
+  const finish = (): void => {
+    if (finished) return;
+    finished = true;
+    server?.forceShutdown();
+    rmSync(socket, { force: true });
+    service.cleanup();
+    journal.close();
+    if (removeAll) rmSync(dir, { recursive: true, force: true });
+    process.exit(0);
+  };
   const service = new p.TaskService({
     id: opts.id,
     namespace: opts.namespace,
@@ -104,19 +116,18 @@ async function become(opts: ServeOptions, p: Prepared): Promise<void> {
       const { CliRuntime } = await import('./control/runtime-cli.js');
       return new CliRuntime(name, args, root, dir, runtimeLog);
     },
-    exit: (removeState) => {
+    exit: (removeState, lastCall) => {
+      removeAll ||= removeState;
+      if (lastCall) {
+        // Shutdown is the last call berth-containerd makes, and it hangs up right after the
+        // answer: a graceful shutdown ends then. Earlier (after Delete) it must still be served.
+        setImmediate(() => server?.tryShutdown(finish));
+      }
       if (exiting) return;
       exiting = true;
       log('info', `exiting${removeState ? ' (task deleted)' : ''}`);
-      // Let the last reply and events go out first.
-      setTimeout(() => {
-        server?.forceShutdown();
-        rmSync(socket, { force: true });
-        service.cleanup();
-        journal.close();
-        if (removeState) rmSync(dir, { recursive: true, force: true });
-        process.exit(0);
-      }, 100);
+      // The most a last reply and events get to go out.
+      setTimeout(finish, 100);
     },
   });
   writeFileSync(join(dir, 'shim.pid'), String(process.pid));

@@ -528,7 +528,7 @@ export class TaskManager {
     this.shims.delete(key(ns, id));
     if (t) {
       const deadline = Date.now() + 3000;
-      while (this.launcher.alive(t.shimPid, t.shimAddress, t.bundle) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      while (this.launcher.alive(t.shimPid, t.shimAddress, t.bundle) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
       if (this.launcher.alive(t.shimPid, t.shimAddress, t.bundle)) {
         try { process.kill(t.shimPid, 'SIGKILL'); } catch { /* gone */ }
       }

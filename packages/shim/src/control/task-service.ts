@@ -58,8 +58,8 @@ export interface ShimOptions {
   journal: EventJournal;
   openRuntime: (name: string, args: readonly string[]) => Promise<Runtime>;
   log: (level: 'debug' | 'info' | 'error', msg: string) => void;
-  /** Called when the shim should exit (after the init's Delete, or Shutdown). */
-  exit: (removeState: boolean) => void;
+  /** Called when the shim should exit (after the init's Delete, or Shutdown: its last call). */
+  exit: (removeState: boolean, lastCall: boolean) => void;
 }
 
 /** The berth.shim.v1.Task service: the control side, driving the runtime and the monitor. */
@@ -432,7 +432,7 @@ export class TaskService {
     this.procs.delete('');
     this.logWriter?.close();
     this.logWriter = undefined;
-    this.o.exit(true);
+    this.o.exit(true, false);
     return { pid: p.pid, exit };
   }
 
@@ -502,7 +502,7 @@ export class TaskService {
   shutdown(req: { now: boolean }) {
     const init = this.init;
     if (init && !req.now) throw ShimError.precondition(`container ${this.o.id} has not been deleted (Delete it, or Shutdown with now)`);
-    this.o.exit(!init);
+    this.o.exit(!init, true);
     return {};
   }
 

@@ -42,7 +42,7 @@ export interface ContainerRecord {
   HostConfig: DockerHostConfig;
   /** berthd's: the restart machine's state (policy, manual stop, back-off). */
   restart: RestartState;
-  /** berthd's: the overlay's lower dir (the image rootfs), upper/work and the mount point. */
+  /** The snapshot's overlay dirs (from berth-containerd's Snapshots.Mounts) and where berthd mounts it. */
   rootfs: { lower: string; upper: string; work: string; merged: string };
 }
 

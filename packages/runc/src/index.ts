@@ -19,3 +19,4 @@ export { Logger } from './log.js';
 export { defaultSpec } from './spec/default-spec.js';
 export type * from './spec/types.js';
 export { type BerthNative, loadAddon } from './native/addon.js';
+export { MNT, MOUNT_DATA_MAX, MS, type MountCall, mountAll, mountCalls, mountsUnder, type SnapshotMount, unmountAll } from './native/mount.js';

@@ -12,7 +12,8 @@
         "src/tty.cc",
         "src/console.cc",
         "src/extract.cc",
-        "src/clock.cc"
+        "src/clock.cc",
+        "src/mount.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "_GNU_SOURCE"],

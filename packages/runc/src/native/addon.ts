@@ -127,6 +127,16 @@ export interface BerthNative {
   lstatAt(rootFd: number, path: string): StatAt | null;
   /** Removes a non-directory, or a directory tree (never following symlinks); false if nothing was there. */
   removeAt(rootFd: number, path: string): boolean;
+
+  // Mounts (src/mount.cc); flags are MS_* / MNT_* from ./mount.ts. Errors name the target.
+
+  /**
+   * mount(2). An empty source, fstype or data is passed as NULL (a remount or a propagation
+   * change). `data` is read by the kernel up to one page: see MOUNT_DATA_MAX.
+   */
+  mount(source: string, target: string, fstype: string, flags: number, data: string): void;
+  /** umount2(2): EINVAL when nothing is mounted at `target`, EBUSY when it is in use. */
+  umount2(target: string, flags: number): void;
 }
 
 let loaded: BerthNative | undefined;

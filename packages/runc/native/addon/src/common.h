@@ -20,6 +20,7 @@ Napi::Error ErrnoError(Napi::Env env, int err, const char* syscall, const std::s
 // Argument checks: a TypeError/RangeError, not a crash, when JS passes the wrong thing.
 int ArgInt(const Napi::CallbackInfo& info, size_t i, const char* name, int min);
 bool ArgBool(const Napi::CallbackInfo& info, size_t i, const char* name);
+std::string ArgString(const Napi::CallbackInfo& info, size_t i, const char* name);
 
 // Module registration, one per source file.
 void InitFd(Napi::Env env, Napi::Object exports);
@@ -28,5 +29,6 @@ void InitTty(Napi::Env env, Napi::Object exports);
 void InitClock(Napi::Env env, Napi::Object exports);
 void InitConsole(Napi::Env env, Napi::Object exports);
 void InitExtract(Napi::Env env, Napi::Object exports);
+void InitMount(Napi::Env env, Napi::Object exports);
 
 }  // namespace berth

@@ -51,13 +51,6 @@ struct Fd {
   }
 };
 
-std::string ArgString(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  if (info.Length() <= i || !info[i].IsString()) {
-    throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a string");
-  }
-  return info[i].As<Napi::String>().Utf8Value();
-}
-
 // uid/gid and device numbers go up to 2^32-1, beyond ArgInt's range.
 unsigned ArgU32(const Napi::CallbackInfo& info, size_t i, const char* name) {
   if (info.Length() <= i || !info[i].IsNumber()) {

@@ -9,6 +9,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   berth::InitConsole(env, exports);
   berth::InitExtract(env, exports);
   berth::InitClock(env, exports);
+  berth::InitMount(env, exports);
   return exports;
 }
 

@@ -1,44 +1,30 @@
 /**
  * Mounting a snapshot's mounts onto a directory (a bundle's rootfs) and taking them off, with
- * util-linux's mount(8): a mount is one short exec, and it is what containerd's `mount.All` does
- * with the syscall. Overlay options longer than a page (very deep images) fail with EINVAL
- * from the kernel; containerd shortens lowerdir paths for that, which is not done here yet.
+ * berth_native's mount(2) and umount2(2) (@berth/runc's mountAll/unmountAll), as containerd's
+ * `mount.All` and `mount.UnmountRecursive` do with the syscalls. Overlay options longer than a
+ * page (a very deep image) fail with InvalidArgumentError before the call; containerd shortens
+ * lowerdir paths for that, which is not done here yet.
  */
-import { execFile } from 'node:child_process';
 import { readFileSync, realpathSync } from 'node:fs';
-import { promisify } from 'node:util';
+import { InvalidArgumentError } from '@berth/api/errdefs';
+import { InvalidArgumentError as RuncInvalidArgument, mountAll as mountSyscalls, unmountAll as unmountRecursive } from '@berth/runc';
 import type { Mount } from './snapshotter.js';
-
-const run = promisify(execFile);
 
 /** Mounts each of `mounts` onto `target`, in order. */
 export async function mountAll(mounts: Mount[], target: string): Promise<void> {
-  for (const m of mounts) {
-    const opts = m.options.filter((o) => o !== 'rbind' && o !== 'bind');
-    const bind = m.type === 'bind' || m.options.includes('rbind') || m.options.includes('bind');
-    const args = bind
-      ? [m.options.includes('rbind') ? '--rbind' : '--bind', m.source, target]
-      : ['-t', m.type, '-o', opts.join(','), m.source, target];
-    try {
-      await run('mount', args);
-      // A read-only bind needs a remount: the first bind ignores "ro".
-      if (bind && opts.includes('ro')) await run('mount', ['-o', 'remount,bind,ro', target]);
-    } catch (e) {
-      const err = e as { stderr?: string; message: string };
-      throw new Error(`mount ${m.type} on ${target}: ${(err.stderr || err.message).trim()}`, { cause: e });
-    }
+  try {
+    mountSyscalls(mounts, target);
+  } catch (e) {
+    const message = `mount ${mounts.map((m) => m.type).join(', ')} on ${target}: ${(e as Error).message}`;
+    // Options too long for mount(2): the caller's to fix (fewer layers), a gRPC InvalidArgument.
+    if (e instanceof RuncInvalidArgument) throw new InvalidArgumentError(message, { cause: e });
+    throw new Error(message, { cause: e });
   }
 }
 
-/** Unmounts whatever is mounted on `target` (recursively; lazily if it is busy). */
+/** Unmounts whatever is mounted on `target`, recursively, deepest first; busy ones lazily. */
 export async function unmountAll(target: string): Promise<void> {
-  try {
-    await run('umount', ['-R', target]);
-  } catch (e) {
-    const msg = (e as { stderr?: string }).stderr ?? '';
-    if (/not mounted|no mount point/.test(msg)) return;
-    await run('umount', ['-R', '-l', target]);
-  }
+  unmountRecursive(target);
 }
 
 // /proc/self/mountinfo escapes space, tab, newline and backslash as \ooo.

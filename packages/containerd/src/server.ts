@@ -106,11 +106,12 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     state: o.state, launcher: o.launcher, log, shimDebug: o.shimDebug, spares,
     rootfs: { mount: async (ns, c, target) => void (await storage.mountContainer(ns, c.image, c.snapshotKey, target)) },
   });
-  // Re-find the shims before serving, so the first List already tells the truth.
-  await tasks.recover();
   // Spares of an earlier berth-containerd (maybe an older build) go; ours start in the background.
-  if (spares) await spares.init();
-  else rmSync(join(o.state, 'spare'), { recursive: true, force: true }); // a spare retires when its socket goes
+  // Retiring one waits ~100 ms for it to exit: that wait overlaps the re-finding of the shims.
+  const sparesReady = spares ? spares.init() : undefined;
+  if (!spares) rmSync(join(o.state, 'spare'), { recursive: true, force: true }); // a spare retires when its socket goes
+  // Re-find the shims before serving, so the first List already tells the truth.
+  await Promise.all([tasks.recover(), sparesReady]);
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
   const version: VersionServer = {
     get: unary(() => ({ program: 'berth-containerd', version: o.version ?? '0.0.0', apiVersions: API_VERSIONS, gitCommit: '', os: process.platform, arch: process.arch })),

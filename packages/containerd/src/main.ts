@@ -32,6 +32,12 @@ if (!process.env.BERTH_RUNC_NATIVE_DIR) {
   }
 }
 
+/** Has the launcher (tools/bundle.mjs --code-cache=ready) write its V8 code cache now, if it wants one. */
+function saveCodeCache(): void {
+  const save = (globalThis as Record<symbol, unknown>)[Symbol.for('berth.codeCache.save')];
+  if (typeof save === 'function') save();
+}
+
 const program = new Command('berth-containerd')
   .description('Berth\'s lifecycle daemon: containers, tasks, events and namespaces; one berth-shim per task.')
   .version(pkg.version, '-v, --version')
@@ -62,6 +68,8 @@ const program = new Command('berth-containerd')
     if (!existsSync(o.shim)) log.warn('berth-shim not found; tasks cannot start', { shim: o.shim });
     const daemon = await startDaemon({ root, state, address, launcher: new ProcessShimLauncher(o.shim, process.env.BERTH_RUNC ?? defaultBerthRunc()), log, version: pkg.version, shimDebug: o.shimDebug, shimSpares });
     writeFileSync(pidFile, `${process.pid}\n`);
+    // What start-up compiled (the re-finding of shims included) is kept for the next start.
+    setTimeout(saveCodeCache, 2000).unref();
     const stop = (sig: string): void => {
       log.info('stopping (shims keep running; spare shims are retired)', { signal: sig });
       void daemon.stop().finally(() => {

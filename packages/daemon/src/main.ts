@@ -21,6 +21,12 @@ if (!process.env.BERTH_RUNC_NATIVE_DIR) {
   }
 }
 
+/** Has the launcher (tools/bundle.mjs --code-cache=ready) write its V8 code cache now, if it wants one. */
+function saveCodeCache(): void {
+  const save = (globalThis as Record<symbol, unknown>)[Symbol.for('berth.codeCache.save')];
+  if (typeof save === 'function') save();
+}
+
 const program = new Command('berthd')
   .description('Berth\'s engine daemon: containers, images, restart policies and logs over berth.engine.v1, driving berth-containerd.')
   .version(pkg.version, '-v, --version')
@@ -46,6 +52,8 @@ const program = new Command('berthd')
     }
     writeFileSync(pidFile, `${process.pid}\n`);
     const d = await startBerthd({ root, state, containerd: o.containerd ? resolve(o.containerd) : undefined, log, version: pkg.version, initBinary: o.initPath });
+    // What start-up compiled (the reconciliation included) is kept for the next start.
+    setTimeout(saveCodeCache, 2000).unref();
     const stop = (sig: string): void => {
       log.info('stopping (containers and berth-containerd keep running)', { signal: sig });
       void d.stop().finally(() => {

@@ -1,7 +1,7 @@
 /**
  * Mounting a snapshot's mounts (containerd's `mount.All`) and taking a tree of mounts off
  * (`umount -R`) with berth_native's mount(2) and umount2(2), in process: exec'ing util-linux's
- * mount(8) and umount(8) cost berthd and berth-containerd ~25 ms a container. mount(8)'s option
+ * mount(8) and umount(8) cost berthd and berth-containerd ~10 ms a `run --rm`. mount(8)'s option
  * parsing is `mountCalls`, a pure function; the flags are parseMountOptions' (the same table the
  * OCI config's mounts use).
  */

@@ -440,10 +440,13 @@ function execStart(b: ContainersBackend, call: grpc.ServerDuplexStream<ExecStart
         namespace: NAMESPACE, containerId: c.Id, execId: e.id, processJson, terminal: e.tty, stdin: e.attachStdin, rows: e.rows, cols: e.cols,
       });
       const startIt = async (): Promise<void> => {
-        const r = await b.ctd.call(b.ctd.tasks, (t) => t.start, { namespace: NAMESPACE, containerId: c.Id, execId: e.id });
-        e.running = true;
-        e.pid = r.pid;
+        // Told before the start, as moby does: a short exec's exit can reach the client (and
+        // its next call) before the start's answer reaches berthd.
         b.emit('container', `exec_start: ${e.args.join(' ')}`, c.Id, { execID: e.id, name: c.Name.slice(1) });
+        const r = await b.ctd.call(b.ctd.tasks, (t) => t.start, { namespace: NAMESPACE, containerId: c.Id, execId: e.id });
+        e.pid = r.pid;
+        // Its exit may have been told already.
+        if (!e.exited) e.running = true;
       };
       if (first.start.detach) {
         await startIt();

@@ -8,13 +8,14 @@ import { EventsClient } from '@berth/api/berth/events/v1';
 import { NamespacesClient } from '@berth/api/berth/namespaces/v1';
 import { TasksClient } from '@berth/api/berth/tasks/v1';
 import { VersionClient } from '@berth/api/berth/version/v1';
-import { ContentClient, WriteAction, type WriteContentResponse, type IWriteContentRequest, type ReadContentResponse } from '@berth/api/berth/content/v1';
+import { ContentClient, type ReadContentResponse } from '@berth/api/berth/content/v1';
 import { DiffClient } from '@berth/api/berth/diff/v1';
 import { ImagesClient } from '@berth/api/berth/images/v1';
 import { LeasesClient } from '@berth/api/berth/leases/v1';
 import { SnapshotsClient } from '@berth/api/berth/snapshots/v1';
 import { unixAddress } from '@berth/api';
 import { fromServiceError } from '@berth/api/errdefs';
+import { writeContent } from '@berth/api/content-write';
 
 type Unary<Req, Res> = (req: Req, md: grpc.Metadata, opts: Partial<grpc.CallOptions>, cb: grpc.requestCallback<Res>) => grpc.ClientUnaryCall;
 
@@ -82,44 +83,8 @@ export class ContainerdClient {
    * Writes one blob through Content.Write (1 MiB messages, flow-controlled), verified against
    * `expected` and `size` at commit; returns its digest. A blob already there is success.
    */
-  async writeContent(ref: string, source: AsyncIterable<Buffer>, expected?: { digest: string; size: number }): Promise<string> {
-    const call = this.content.write();
-    const done = new Promise<string>((resolve, reject) => {
-      let digest = '';
-      call.on('data', (r: WriteContentResponse) => {
-        if (r.action === WriteAction.WRITE_ACTION_COMMIT) digest = r.digest;
-      });
-      call.on('error', (e: grpc.ServiceError) => reject(fromServiceError(e, `berth-containerd at ${this.socket} (is it running?)`)));
-      call.on('end', () => resolve(digest));
-    });
-    done.catch(() => undefined);
-    const send = async (m: IWriteContentRequest): Promise<void> => {
-      if (!call.write(m)) await Promise.race([new Promise((r) => call.once('drain', r)), done]);
-    };
-    const head = { ref, total: expected?.size ?? 0, expected: expected?.digest ?? '' };
-    let offset = 0;
-    try {
-      await send({ ...head, action: WriteAction.WRITE_ACTION_STAT });
-      for await (const chunk of source) {
-        for (let i = 0; i < chunk.length; i += 1 << 20) {
-          const data = chunk.subarray(i, i + (1 << 20));
-          await send({ ...head, action: WriteAction.WRITE_ACTION_WRITE, offset, data });
-          offset += data.length;
-        }
-      }
-      await send({ ...head, action: WriteAction.WRITE_ACTION_COMMIT, total: expected?.size ?? offset, offset });
-      call.end();
-    } catch (e) {
-      call.cancel();
-      await done.catch(() => undefined);
-      throw e;
-    }
-    try {
-      return (await done) || expected?.digest || '';
-    } catch (e) {
-      if ((e as Error).name === 'AlreadyExistsError' && expected) return expected.digest;
-      throw e;
-    }
+  writeContent(ref: string, source: AsyncIterable<Buffer>, expected?: { digest: string; size: number }): Promise<string> {
+    return writeContent(this.content, this.socket, ref, source, expected);
   }
 
   close(): void {

@@ -4,7 +4,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { ContainersClient } from '@berth/api/berth/containers/v1';
-import { ContentClient, WriteAction, type IWriteContentRequest, type WriteContentResponse } from '@berth/api/berth/content/v1';
+import { ContentClient } from '@berth/api/berth/content/v1';
 import { DiffClient } from '@berth/api/berth/diff/v1';
 import { EventsClient } from '@berth/api/berth/events/v1';
 import { ImagesClient } from '@berth/api/berth/images/v1';
@@ -14,6 +14,7 @@ import { TasksClient } from '@berth/api/berth/tasks/v1';
 import { VersionClient } from '@berth/api/berth/version/v1';
 import { unixAddress } from '@berth/api';
 import { fromServiceError } from '@berth/api/errdefs';
+import { writeContent } from '@berth/api/content-write';
 
 export const NAMESPACE = 'berth';
 
@@ -59,44 +60,9 @@ export class ContainerdClient {
     });
   }
 
-  /**
-   * Writes one blob through Content.Write (1 MiB messages, flow-controlled), verified by
-   * berth-containerd against `expected` at commit. A blob already there is success.
-   */
+  /** Writes one blob through Content.Write, verified by berth-containerd at commit; one already there is success. */
   async writeContent(ref: string, source: AsyncIterable<Buffer> | Iterable<Buffer>, expected: { digest: string; size: number }): Promise<void> {
-    const call = this.content.write(new grpc.Metadata({ waitForReady: true }));
-    const done = new Promise<void>((resolve, reject) => {
-      call.on('data', (_r: WriteContentResponse) => undefined);
-      call.on('error', (e: grpc.ServiceError) => reject(fromServiceError(e, `berth-containerd at ${this.socket} (is it running?)`)));
-      call.on('end', () => resolve());
-    });
-    done.catch(() => undefined);
-    const send = async (m: IWriteContentRequest): Promise<void> => {
-      if (!call.write(m)) await Promise.race([new Promise((r) => call.once('drain', r)), done]);
-    };
-    const head = { ref, total: expected.size, expected: expected.digest };
-    let offset = 0;
-    try {
-      await send({ ...head, action: WriteAction.WRITE_ACTION_STAT });
-      for await (const chunk of source) {
-        for (let i = 0; i < chunk.length; i += 1 << 20) {
-          const data = chunk.subarray(i, i + (1 << 20));
-          await send({ ...head, action: WriteAction.WRITE_ACTION_WRITE, offset, data });
-          offset += data.length;
-        }
-      }
-      await send({ ...head, action: WriteAction.WRITE_ACTION_COMMIT, offset });
-      call.end();
-    } catch (e) {
-      call.cancel();
-      await done.catch(() => undefined);
-      throw e;
-    }
-    try {
-      await done;
-    } catch (e) {
-      if ((e as Error).name !== 'AlreadyExistsError') throw e;
-    }
+    await writeContent(this.content, this.socket, ref, source, expected, true);
   }
 
   close(): void {

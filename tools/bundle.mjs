@@ -101,7 +101,7 @@ if (ours) {
   } catch {}
 }
 const script = new vm.Script("(function (exports, require, module, __filename, __dirname) {" + src + "\\n})", { filename: file, cachedData });
-${onReady ? `const save = () => {
+const save = () => {
   const tmp = cacheFile + "." + process.pid + ".tmp";
   try {
     fs.accessSync(__dirname, fs.constants.W_OK); // (a read-only install: no cache, and no cost)
@@ -119,20 +119,7 @@ const saveOnce = () => {
   }
 };
 process.once("exit", saveOnce);
-globalThis[Symbol.for("berth.codeCache.save")] = saveOnce;
-` : `if (ours && (!cachedData || script.cachedDataRejected)) {
-  process.once("exit", () => {
-    const tmp = cacheFile + "." + process.pid + ".tmp";
-    try {
-      fs.accessSync(__dirname, fs.constants.W_OK); // (a read-only install: no cache, and no cost)
-      fs.writeFileSync(tmp, Buffer.concat([tag, script.createCachedData()]));
-      fs.renameSync(tmp, cacheFile);
-    } catch {
-      try { fs.rmSync(tmp, { force: true }); } catch {}
-    }
-  });
-}
-`}const m = { exports: {}, id: file, filename: file, loaded: false };
+${onReady ? 'globalThis[Symbol.for("berth.codeCache.save")] = saveOnce;\n' : ''}const m = { exports: {}, id: file, filename: file, loaded: false };
 script.runInThisContext().call(m.exports, m.exports, require("node:module").createRequire(file), m, file, __dirname);
 `;
 }
